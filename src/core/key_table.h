@@ -1,0 +1,133 @@
+// KeyTable: one database of one shard: a compact hash table from byte-string keys to
+// values (strings, stored as raw bytes or as int64 when canonical), each with an optional
+// absolute expiry in unix milliseconds.
+//
+// Owner: exactly one data worker thread. No internal locking; not thread-safe.
+//
+// Layout (the reason this file exists: per-key overhead is what a cache is bought by):
+//   - Items live in a per-table SlabArena (slab_arena.h): one allocation per key holding a
+//     small header, the key bytes and the value bytes (or an int64, or a pointer to an
+//     out-of-line value for large values), plus an 8-byte expiry only when the key has one.
+//     Items are addressed by 32-bit handles (8-byte units inside the arena), not pointers.
+//   - The index is open addressing over groups of 16 slots, each slot a 1-byte tag (7 hash
+//     bits + state) and a 4-byte item handle. Capacity is not a power of two (the group
+//     is picked by multiply-shift "fastrange" on the hash) so it grows by 1.5x, and the
+//     resize is incremental: a bounded number of groups move per mutating call.
+//
+// Invariants:
+//   - A key appears at most once across the live and the migrating index.
+//   - `size()` counts stored items, including expired ones not yet reclaimed.
+//   - Callers pass the xxh3-64 hash of the key (computed once by the parser for routing).
+//
+// Expiry: `find` is lazy (an expired key is deleted and reported missing). The active
+// cycle is `expire_step`, with a bounded cost per call (see there).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace tessera::core {
+
+// Absolute unix time in milliseconds; kNoExpiry means "persistent".
+inline constexpr int64_t kNoExpiry = 0;
+
+enum class ValueEncoding : uint8_t {
+  kRaw = 0,  // bytes
+  kInt = 1,  // int64, stored as 8 bytes; its string form is the canonical decimal text
+};
+
+// A borrowed view of one stored item. Valid until the next mutating call on the table.
+class ItemView {
+ public:
+  ItemView() = default;
+  explicit operator bool() const { return item_ != nullptr; }
+
+  std::string_view key() const;
+  ValueEncoding encoding() const;
+  // REQUIRES: encoding() == kRaw.
+  std::string_view raw_value() const;
+  // REQUIRES: encoding() == kInt.
+  int64_t int_value() const;
+  // The value as bytes whatever the encoding; `scratch` holds the decimal text of an int.
+  std::string_view value_bytes(std::string& scratch) const;
+  size_t value_length() const;
+  int64_t expire_at_ms() const;  // kNoExpiry if none
+
+ private:
+  friend class KeyTable;
+  explicit ItemView(const void* item) : item_(item) {}
+  const void* item_ = nullptr;
+};
+
+// How `set` treats an existing key's expiry when the caller passes kNoExpiry.
+enum class TtlPolicy : uint8_t { kReplace, kKeep };
+
+class KeyTable {
+ public:
+  KeyTable();
+  ~KeyTable();
+  KeyTable(const KeyTable&) = delete;
+  KeyTable& operator=(const KeyTable&) = delete;
+
+  // Lookup. An item whose expiry is <= now_ms is deleted and not returned.
+  ItemView find(std::string_view key, uint64_t hash, int64_t now_ms);
+
+  // Insert or overwrite. `value` is stored as kInt when it is the canonical decimal form of
+  // an int64 (no leading zeros or '+', fits, not "-0"), otherwise raw. With kKeep and
+  // expire_at_ms == kNoExpiry an existing key keeps its expiry.
+  void set(std::string_view key, uint64_t hash, std::string_view value, int64_t expire_at_ms,
+           TtlPolicy ttl = TtlPolicy::kReplace);
+  // Same, storing an int64 directly (INCR and friends).
+  void set_int(std::string_view key, uint64_t hash, int64_t value, int64_t expire_at_ms,
+               TtlPolicy ttl = TtlPolicy::kReplace);
+
+  // Returns true if the key existed (and was not expired) and was removed.
+  bool erase(std::string_view key, uint64_t hash, int64_t now_ms);
+
+  // Sets or clears (kNoExpiry) the expiry of a live key. Returns false if the key is missing.
+  bool set_expiry(std::string_view key, uint64_t hash, int64_t expire_at_ms, int64_t now_ms);
+
+  size_t size() const;
+  size_t keys_with_expiry() const;
+  void clear();
+
+  // Bytes held by this table: index arrays, arena pages in use, out-of-line values.
+  size_t memory_bytes() const;
+
+  // Active expiry, one step. Examines at most `max_slots` index slots starting where the
+  // previous step stopped (wrapping), deletes items with expiry <= now_ms, and returns how
+  // many it deleted. Cost: O(max_slots) slot reads plus one item read per occupied slot.
+  size_t expire_step(int64_t now_ms, size_t max_slots);
+
+  // Cursor iteration with Redis SCAN's guarantee: every key present for the whole scan is
+  // reported at least once, even across resizes (cursor = position in hash order). Starts
+  // at cursor 0, returns 0 when complete. Visits about `count` live keys per call; expired
+  // keys are skipped (not deleted). `fn(ItemView)` is called per key.
+  template <class Fn>
+  uint64_t scan(uint64_t cursor, size_t count, int64_t now_ms, Fn&& fn);
+
+  // A uniformly-ish random live key, or an empty view if the table has none live.
+  // `random` is a caller-supplied random 64-bit value.
+  ItemView random_item(uint64_t random, int64_t now_ms);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  // Type-erased form of scan(); the template above forwards here.
+  uint64_t scan_impl(uint64_t cursor, size_t count, int64_t now_ms,
+                     void (*cb)(void*, ItemView), void* ctx);
+};
+
+template <class Fn>
+uint64_t KeyTable::scan(uint64_t cursor, size_t count, int64_t now_ms, Fn&& fn) {
+  return scan_impl(cursor, count, now_ms,
+                   [](void* ctx, ItemView item) { (*static_cast<Fn*>(ctx))(item); }, &fn);
+}
+
+// xxh3-64 of a key: the one hash used for routing (hash % workers) and for the index.
+uint64_t hash_key(std::string_view key);
+
+}  // namespace tessera::core

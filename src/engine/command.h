@@ -1,0 +1,104 @@
+// The command registry: one table of CommandSpec (name, arity, flags, key positions,
+// routing, how split parts are joined, handler, docs) from which routing, COMMAND and the
+// README's command list are derived. There is no second list of command names anywhere.
+//
+// Handlers run on a data worker (routing kKey, kMultiKey, kAllShards, kCursor) against that
+// worker's Shard, or on the parser thread (kLocal, kConnection) with no shard. They write
+// exactly one model value to ctx.reply (reply.h).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "core/key_table.h"
+#include "protocol/reply.h"
+
+namespace tessera::engine {
+
+class Shard;
+struct SessionState;
+class ServerView;
+
+enum class Routing : uint8_t {
+  kLocal,       // no keyspace: runs on the parser thread (PING, ECHO, TIME, COMMAND, CONFIG)
+  kConnection,  // changes SessionState: runs on the parser thread (HELLO, SELECT, CLIENT)
+  kKey,         // one key, at first_key
+  kMultiKey,    // keys first_key..last_key by key_step: split per shard, parts joined
+  kAllShards,   // every shard runs it, parts joined (DBSIZE, FLUSHALL, KEYS, INFO ...)
+  kCursor,      // SCAN: the shard is encoded in the cursor
+};
+
+// How the replier joins the parts of a command that ran on several shards.
+enum class Join : uint8_t {
+  kNone,             // single part: forwarded as is
+  kArrayInKeyOrder,  // each part is an array with one element per key: MGET
+  kSumIntegers,      // DEL, EXISTS, UNLINK, TOUCH, DBSIZE
+  kAllOk,            // MSET, FLUSHALL: +OK unless a part failed (first error wins)
+  kConcatArrays,     // KEYS
+  kAnyNonNull,       // RANDOMKEY: the first non-null part
+  kInfo,             // INFO: parts are maps of counters, rendered with server sections
+};
+
+enum CommandFlags : uint32_t {
+  kWrite = 1u << 0,
+  kReadOnly = 1u << 1,
+  kFast = 1u << 2,
+  kAdmin = 1u << 3,
+  kNoScript = 1u << 4,
+  kLoading = 1u << 5,
+  kStale = 1u << 6,
+  kAtomicMultiShard = 1u << 7,  // parts on several shards must appear atomic (MSET ...)
+  kKeyValuePairs = 1u << 8,     // keys are followed by values (MSET): split keeps pairs
+};
+
+struct CommandContext {
+  std::span<const std::string_view> args;  // args[0] is the command name as sent
+  protocol::ReplyWriter& reply;
+  int64_t now_ms = 0;
+  int db = 0;
+  Shard* shard = nullptr;              // set for worker-routed commands
+  SessionState* session = nullptr;     // set for kConnection commands
+  ServerView* server = nullptr;        // set for kLocal/kConnection commands
+  const uint64_t* key_hashes = nullptr;  // optional, parallel to args
+
+  uint64_t hash(size_t arg_index) const {
+    return key_hashes ? key_hashes[arg_index] : core::hash_key(args[arg_index]);
+  }
+};
+
+using CommandHandler = void (*)(CommandContext&);
+
+struct CommandSpec {
+  std::string_view name;  // lower case
+  int arity;              // Redis convention: N exact, -N at least N (name included)
+  uint32_t flags;
+  Routing routing;
+  Join join;
+  int first_key;  // 0 if none
+  int last_key;   // -1 = last argument
+  int key_step;
+  CommandHandler handler;
+  std::string_view group;    // Redis doc group: "string", "generic", "connection", "server"
+  std::string_view since;    // Redis version that introduced it
+  std::string_view summary;  // one line, for COMMAND DOCS and the README
+  std::string_view acl_categories = {};  // e.g. "@write @string @slow"
+};
+
+// Looks a command up by name, case-insensitively. Null if unknown.
+const CommandSpec* find_command(std::string_view name);
+// Every registered command, in registration order.
+std::span<const CommandSpec> all_commands();
+
+// True if `arity` admits `argc` arguments (name included).
+inline bool arity_ok(int arity, size_t argc) {
+  return arity >= 0 ? argc == static_cast<size_t>(arity) : argc >= static_cast<size_t>(-arity);
+}
+
+// Per-family registration: each returns its specs (static storage).
+std::span<const CommandSpec> string_commands();
+std::span<const CommandSpec> key_commands();
+std::span<const CommandSpec> server_commands();
+std::span<const CommandSpec> connection_commands();
+
+}  // namespace tessera::engine

@@ -1,0 +1,23 @@
+// The error texts clients see, exactly as Redis 7 words them. Command code uses these
+// constants instead of spelling messages inline, so every message has one source.
+#pragma once
+
+#include <string_view>
+
+namespace tessera::engine::err {
+
+inline constexpr std::string_view kSyntax = "ERR syntax error";
+inline constexpr std::string_view kWrongType =
+    "WRONGTYPE Operation against a key holding the wrong kind of value";
+inline constexpr std::string_view kNotInteger = "ERR value is not an integer or out of range";
+inline constexpr std::string_view kNotFloat = "ERR value is not a valid float";
+inline constexpr std::string_view kOverflow = "ERR increment or decrement would overflow";
+inline constexpr std::string_view kIncrFloatNanInf = "ERR increment would produce NaN or Infinity";
+inline constexpr std::string_view kNoSuchKey = "ERR no such key";
+inline constexpr std::string_view kInvalidExpire = "ERR invalid expire time in '%s' command";
+inline constexpr std::string_view kDbIndexOutOfRange = "ERR DB index is out of range";
+inline constexpr std::string_view kStringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+inline constexpr std::string_view kOffsetOutOfRange = "ERR offset is out of range";
+inline constexpr std::string_view kInvalidCursor = "ERR invalid cursor";
+
+}  // namespace tessera::engine::err

@@ -1,0 +1,58 @@
+// Shard: everything one data worker owns: the 16 databases (SELECT 0-15) of its slice of
+// the keyspace, and its counters. Keys are assigned to shards by xxh3(key) % shard_count.
+//
+// Thread safety: owned by exactly one data worker thread; no locks, no atomics. Counters are
+// read by other threads only through commands routed to this shard (INFO fans out).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+
+#include "core/key_table.h"
+
+namespace tessera::engine {
+
+inline constexpr int kDatabases = 16;
+
+struct ShardStats {
+  uint64_t keyspace_hits = 0;
+  uint64_t keyspace_misses = 0;
+  uint64_t expired_keys = 0;
+};
+
+class Shard {
+ public:
+  Shard(uint32_t id, uint32_t count) : id_(id), count_(count) {}
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  uint32_t id() const { return id_; }
+  uint32_t count() const { return count_; }
+
+  // REQUIRES: 0 <= index < kDatabases. Created on first use.
+  core::KeyTable& db(int index) {
+    auto& slot = dbs_[static_cast<size_t>(index)];
+    if (!slot) {
+      slot = std::make_unique<core::KeyTable>();
+    }
+    return *slot;
+  }
+  // Null if the database was never used on this shard.
+  core::KeyTable* db_if_exists(int index) { return dbs_[static_cast<size_t>(index)].get(); }
+
+  ShardStats& stats() { return stats_; }
+
+  // One step of the active expiry cycle over every database: examines at most
+  // `max_slots` index slots in total. Returns keys deleted.
+  size_t expire_step(int64_t now_ms, size_t max_slots);
+
+ private:
+  uint32_t id_;
+  uint32_t count_;
+  std::array<std::unique_ptr<core::KeyTable>, kDatabases> dbs_;
+  ShardStats stats_;
+  int expire_db_cursor_ = 0;
+};
+
+}  // namespace tessera::engine

@@ -1,0 +1,138 @@
+// The protocol-neutral reply model: command code writes typed values (not protocol bytes)
+// into a ReplyBuffer with ReplyWriter; encoders (resp_encoder.h, later memcached and JSON)
+// read them back with ReplyReader and produce wire bytes on the replier thread.
+//
+// Wire form of the model (host byte order, unaligned, private to this module):
+//   tag:u8, then by tag
+//     kSimple/kError/kBulk/kBigNumber: len:u32, bytes      kVerbatim: fmt[3], len:u32, bytes
+//     kInteger: i64      kDouble: f64      kBoolean: u8
+//     kArray/kMap/kSet/kPush: count:u32 (a map's count is the number of pairs), then elements
+//     kNull (RESP2 "$-1"), kNullArray (RESP2 "*-1"): nothing
+// A "reply" is one top-level value; a buffer holds any number of them back to back.
+//
+// Thread safety: plain values; a buffer is filled by one thread and then handed over.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+namespace tessera::protocol {
+
+enum class ReplyTag : uint8_t {
+  kSimple = 1,
+  kError,
+  kInteger,
+  kBulk,
+  kNull,
+  kNullArray,
+  kArray,
+  kMap,
+  kSet,
+  kPush,
+  kDouble,
+  kBoolean,
+  kVerbatim,
+  kBigNumber,
+};
+
+// Growable byte buffer holding encoded model values. Reused across batches (clear() keeps
+// capacity).
+class ReplyBuffer {
+ public:
+  void clear() { bytes_.clear(); }
+  size_t size() const { return bytes_.size(); }
+  bool empty() const { return bytes_.empty(); }
+  const char* data() const { return bytes_.data(); }
+  std::string_view view() const { return {bytes_.data(), bytes_.size()}; }
+  std::string_view view(size_t from, size_t to) const { return view().substr(from, to - from); }
+  // Appends n uninitialised bytes and returns where they start.
+  char* grow(size_t n) {
+    size_t old = bytes_.size();
+    bytes_.resize(old + n);
+    return bytes_.data() + old;
+  }
+  void append(std::string_view s) { std::memcpy(grow(s.size()), s.data(), s.size()); }
+  void truncate(size_t n) { bytes_.resize(n); }
+  void reserve(size_t n) { bytes_.reserve(n); }
+
+ private:
+  std::vector<char> bytes_;
+};
+
+// Appends model values to a ReplyBuffer. Aggregates are written header-first: call
+// array(n) then write exactly n elements (2n for map(n)).
+class ReplyWriter {
+ public:
+  explicit ReplyWriter(ReplyBuffer& out) : out_(&out) {}
+
+  void simple(std::string_view s) { string_like(ReplyTag::kSimple, s); }
+  // `message` is the full error text including its code, e.g. "ERR syntax error".
+  void error(std::string_view message) { string_like(ReplyTag::kError, message); }
+  void integer(int64_t v) { fixed(ReplyTag::kInteger, &v, sizeof v); }
+  void bulk(std::string_view s) { string_like(ReplyTag::kBulk, s); }
+  // Reserves a bulk of `len` bytes and returns where the caller writes them.
+  char* bulk_uninitialized(size_t len);
+  void null() { tag(ReplyTag::kNull); }
+  void null_array() { tag(ReplyTag::kNullArray); }
+  void array(uint32_t n) { fixed(ReplyTag::kArray, &n, sizeof n); }
+  void map(uint32_t pairs) { fixed(ReplyTag::kMap, &pairs, sizeof pairs); }
+  void set(uint32_t n) { fixed(ReplyTag::kSet, &n, sizeof n); }
+  void push(uint32_t n) { fixed(ReplyTag::kPush, &n, sizeof n); }
+  void dbl(double v) { fixed(ReplyTag::kDouble, &v, sizeof v); }
+  void boolean(bool v) {
+    uint8_t b = v ? 1 : 0;
+    fixed(ReplyTag::kBoolean, &b, 1);
+  }
+  // RESP3 verbatim string; `format` is three characters such as "txt".
+  void verbatim(std::string_view format, std::string_view s);
+  void big_number(std::string_view digits) { string_like(ReplyTag::kBigNumber, digits); }
+
+  // Common replies.
+  void ok() { simple("OK"); }
+
+  ReplyBuffer& buffer() { return *out_; }
+
+ private:
+  void tag(ReplyTag t) { *out_->grow(1) = static_cast<char>(t); }
+  void fixed(ReplyTag t, const void* p, size_t n) {
+    char* d = out_->grow(1 + n);
+    d[0] = static_cast<char>(t);
+    std::memcpy(d + 1, p, n);
+  }
+  void string_like(ReplyTag t, std::string_view s);
+
+  ReplyBuffer* out_;
+};
+
+// One decoded model value. For strings `str` views the buffer; for aggregates `count` is
+// the element count (pairs for maps) and the elements follow in the stream.
+struct ReplyValue {
+  ReplyTag tag{};
+  int64_t integer = 0;
+  double dbl = 0;
+  bool boolean = false;
+  uint32_t count = 0;
+  std::string_view str;
+  std::string_view verbatim_format;
+};
+
+// Sequential reader over model bytes. The input must be well-formed (written by
+// ReplyWriter); a truncated stream is a programming error.
+class ReplyReader {
+ public:
+  explicit ReplyReader(std::string_view bytes) : p_(bytes.data()), end_(bytes.data() + bytes.size()) {}
+  bool at_end() const { return p_ >= end_; }
+  ReplyValue next();
+  // Skips one complete value including all nested elements; returns its bytes.
+  std::string_view skip_value();
+  const char* position() const { return p_; }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+}  // namespace tessera::protocol
