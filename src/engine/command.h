@@ -25,7 +25,7 @@ enum class Routing : uint8_t {
   kConnection,  // changes SessionState: runs on the parser thread (HELLO, SELECT, CLIENT)
   kKey,         // one key, at first_key
   kMultiKey,    // keys first_key..last_key by key_step: split per shard, parts joined
-  kAllShards,   // every shard runs it, parts joined (DBSIZE, FLUSHALL, KEYS, INFO ...)
+  kAllShards,   // every shard runs it, parts joined (DBSIZE, FLUSHALL, KEYS ...)
   kCursor,      // SCAN: the shard is encoded in the cursor
 };
 
@@ -37,7 +37,6 @@ enum class Join : uint8_t {
   kAllOk,            // MSET, FLUSHALL: +OK unless a part failed (first error wins)
   kConcatArrays,     // KEYS
   kAnyNonNull,       // RANDOMKEY: the first non-null part
-  kInfo,             // INFO: parts are maps of counters, rendered with server sections
 };
 
 enum CommandFlags : uint32_t {

@@ -20,4 +20,12 @@ inline constexpr std::string_view kStringTooLong = "ERR string exceeds maximum a
 inline constexpr std::string_view kOffsetOutOfRange = "ERR offset is out of range";
 inline constexpr std::string_view kInvalidCursor = "ERR invalid cursor";
 
+inline constexpr std::string_view kDecrementOverflow = "ERR decrement would overflow";
+inline constexpr std::string_view kUnsupportedOptionPrefix = "ERR Unsupported option ";
+inline constexpr std::string_view kExpireNxWithOthers =
+    "ERR NX and XX, GT or LT options at the same time are not compatible";
+inline constexpr std::string_view kExpireGtAndLt =
+    "ERR GT and LT options at the same time are not compatible";
+inline constexpr std::string_view kWrongArity = "ERR wrong number of arguments for '%s' command";
+
 }  // namespace tessera::engine::err

@@ -7,6 +7,7 @@
 // null array -> "*-1". RESP3 writes `%`, `~`, `>`, `,`, `#`, `=`, `(` and `_`.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -67,6 +68,27 @@ void apply_directive(Config& config, const std::string& key, const std::vector<s
 
 // CONFIG GET: all (name, value) pairs whose name matches the glob, in Redis's value syntax.
 std::vector<std::pair<std::string, std::string>> config_get(const Config& config, std::string_view pattern);
+
+// CONFIG SET: applies `value` to `key` if the key is mutable at runtime, all or nothing.
+// Returns Redis's exact error text on failure (unknown key, immutable key, bad value); on
+// success `config` is updated and the caller publishes the new value to the runtime.
+// Multi-word keys (client-output-buffer-limit) take their words in one value, as in Redis.
+std::optional<std::string> config_set(Config& config, std::string_view key, std::string_view value);
+
+// True if CONFIG SET may change `key` (case-insensitive); false for unknown keys.
+bool config_key_mutable(std::string_view key);
+
+// Loads a redis.conf-style file into `config` (keys case-insensitive, `#` comments, quoted
+// arguments). Throws std::runtime_error naming the file, line number, key and value.
+void load_config_file(Config& config, const std::string& path);
+
+// Splits one config line into arguments like Redis's sdssplitargs: whitespace separates,
+// "double quotes" take \n \r \t \b \a \\ \" \xHH escapes, 'single quotes' take \'.
+// Throws std::runtime_error on unbalanced quotes.
+std::vector<std::string> split_config_line(std::string_view line);
+
+// --help text: every flag with its default and a one-line description, from the key table.
+std::string config_usage();
 
 // "512mb" -> bytes, "1gb", "100k", plain numbers. Redis semantics (k=1000, kb=1024 ...).
 std::optional<int64_t> parse_memory(std::string_view text);

@@ -1,0 +1,269 @@
+#!/usr/bin/python3
+"""Tessera vs Redis, side by side, with redis-benchmark.
+
+Starts build/tessera-server (--port 0) and Debian's redis-server (free port, no persistence),
+runs the same `redis-benchmark -t <test> -c 50 -n N -r 1000000 -d 16 -P <p> --csv` against
+each, one test per run, and prints ops/s, p50/p99 latency and the server's CPU time per
+operation (utime+stime from /proc/PID/stat around each run), with Tessera/Redis ratios.
+
+Environment:
+  BENCH_N=2000000          requests per run
+  BENCH_CLIENTS=50         -c
+  BENCH_PIPELINES="1 16"   -P values
+  BENCH_TESTS="set get"    redis-benchmark tests (one run each)
+  BENCH_KEYSPACE=1000000   -r
+  BENCH_DATA=16            -d
+  TESSERA_SERVER=build/tessera-server
+  TESSERA_FLAGS=""         extra flags for tessera-server (e.g. "--workers 2")
+  BENCH_ONLY=tessera|redis run only one side
+Servers are stopped by PID at the end.
+"""
+
+import csv
+import io
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def ping(port, timeout=5.0):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(b"PING\r\n")
+            s.settimeout(timeout)
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+class Proc:
+    def __init__(self, name, argv, port=None):
+        self.name = name
+        self.argv = argv
+        self.logdir = tempfile.mkdtemp(prefix=f"bench-{name}-")
+        self.out_path = os.path.join(self.logdir, "stdout")
+        self.err_path = os.path.join(self.logdir, "stderr")
+        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
+            self.proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                         cwd=self.logdir, start_new_session=True)
+        self.pid = self.proc.pid
+        self.port = port
+
+    def logs(self):
+        res = []
+        for p in (self.out_path, self.err_path):
+            try:
+                with open(p, "rb") as f:
+                    res.append(f.read()[-4000:].decode(errors="replace"))
+            except OSError:
+                pass
+        return "\n".join(res)
+
+    def fail(self, msg):
+        logs = self.logs()
+        self.stop()
+        raise SystemExit(f"{self.name}: {msg}\n{' '.join(map(shlex.quote, self.argv))}\n{logs}")
+
+    def cpu_us(self):
+        with open(f"/proc/{self.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        # fields[0] is state (field 3); utime is field 14, stime field 15
+        return (int(fields[11]) + int(fields[12])) * 1e6 / CLK_TCK
+
+    def rss_kb(self):
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGKILL)
+                self.proc.wait(timeout=30)
+
+
+def start_tessera(extra=(), timeout=60):
+    path = os.environ.get("TESSERA_SERVER", os.path.join(ROOT, "build", "tessera-server"))
+    if not os.path.exists(path):
+        return None
+    flags = shlex.split(os.environ.get("TESSERA_FLAGS", "")) + list(extra)
+    p = Proc("tessera", [path, "--port", "0", *flags])
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(p.out_path, "rb") as f:
+            m = re.search(rb"^listening resp 127\.0\.0\.1 (\d+)$", f.read(), re.M)
+        if m:
+            p.port = int(m.group(1))
+            return p
+        if p.proc.poll() is not None:
+            p.fail(f"exited with {p.proc.returncode}")
+        time.sleep(0.02)
+    p.fail("no 'listening resp' line")
+
+
+def start_redis(extra=(), timeout=60):
+    for _ in range(5):
+        port = free_port()
+        p = Proc("redis", ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                           "--save", "", "--appendonly", "no", "--logfile", "", *extra], port)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and p.proc.poll() is None:
+            if ping(port):
+                return p
+            time.sleep(0.02)
+        if p.proc.poll() is None:
+            p.fail("no PING answer")
+        if "Address already in use" not in p.logs():
+            p.fail(f"exited with {p.proc.returncode}")
+        p.stop()
+    raise SystemExit("redis-server: could not bind a free port")
+
+
+def start_memcached(memory_mb=2048, timeout=60):
+    for _ in range(5):
+        port = free_port()
+        user = ["-u", "nobody"] if os.geteuid() == 0 else []  # memcached refuses root
+        p = Proc("memcached", ["memcached", "-l", "127.0.0.1", "-p", str(port), "-U", "0",
+                               "-m", str(memory_mb), "-t", "2", *user], port)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and p.proc.poll() is None:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                    s.sendall(b"version\r\n")
+                    s.settimeout(5)
+                    if s.recv(64).startswith(b"VERSION"):
+                        return p
+            except OSError:
+                pass
+            time.sleep(0.02)
+        if p.proc.poll() is None:
+            p.fail("no answer to 'version'")
+        if "in use" not in p.logs():
+            p.fail(f"exited with {p.proc.returncode}")
+        p.stop()
+    raise SystemExit("memcached: could not start")
+
+
+def run_benchmark(srv, test, n, clients, pipeline, keyspace, data):
+    argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(srv.port), "-t", test,
+            "-c", str(clients), "-n", str(n), "-r", str(keyspace), "-d", str(data),
+            "-P", str(pipeline), "--csv"]
+    cpu0 = srv.cpu_us()
+    t0 = time.monotonic()
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=3600)
+    wall = time.monotonic() - t0
+    cpu1 = srv.cpu_us()
+    out = p.stdout.decode(errors="replace")
+    if p.returncode != 0 or "Error" in out or "Error" in p.stderr.decode(errors="replace"):
+        print(f"WARNING: {srv.name} {test} -P {pipeline}: rc={p.returncode}\n{out[-500:]}"
+              f"{p.stderr.decode(errors='replace')[-500:]}", file=sys.stderr)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    if not rows:
+        return None
+    row = rows[0]
+    return {
+        "rps": float(row["rps"]),
+        "p50": float(row["p50_latency_ms"]),
+        "p99": float(row["p99_latency_ms"]),
+        "cpu_us_op": (cpu1 - cpu0) / n,
+        "wall": wall,
+    }
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "-"
+    return f"{a / b:.2f}"
+
+
+def fmt(v, spec):
+    if v is None:
+        return "-".rjust(int(re.match(r"\d*", spec).group() or 0))
+    return format(v, spec)
+
+
+def main():
+    n = int(os.environ.get("BENCH_N", "2000000"))
+    clients = int(os.environ.get("BENCH_CLIENTS", "50"))
+    pipelines = os.environ.get("BENCH_PIPELINES", "1 16").split()
+    tests = os.environ.get("BENCH_TESTS", "set get").split()
+    keyspace = int(os.environ.get("BENCH_KEYSPACE", "1000000"))
+    data = int(os.environ.get("BENCH_DATA", "16"))
+    only = os.environ.get("BENCH_ONLY", "")
+
+    servers = {}
+    try:
+        if only in ("", "tessera"):
+            t = start_tessera()
+            if t is None:
+                print("note: tessera-server not built; running Redis only", file=sys.stderr)
+            else:
+                servers["tessera"] = t
+        if only in ("", "redis"):
+            servers["redis"] = start_redis()
+        for name, s in servers.items():
+            print(f"# {name}: pid {s.pid} port {s.port}", file=sys.stderr)
+
+        results = {}
+        for p in pipelines:
+            for test in tests:
+                for name, s in servers.items():
+                    print(f"# {name} {test} -P {p} -n {n} ...", file=sys.stderr, flush=True)
+                    results[(name, test, p)] = run_benchmark(s, test, n, clients, p,
+                                                             keyspace, data)
+        for s in servers.values():
+            s.rss = s.rss_kb()
+    finally:
+        for s in servers.values():
+            s.stop()
+
+    print(f"\nredis-benchmark -c {clients} -n {n} -r {keyspace} -d {data}  "
+          f"(CPU = server utime+stime per op)\n")
+    hdr = (f"{'test':<6} {'P':>3} | {'tessera ops/s':>13} {'redis ops/s':>12} {'T/R':>5} | "
+           f"{'p50 T':>6} {'p50 R':>6} | {'p99 T':>6} {'p99 R':>6} | "
+           f"{'cpu us/op T':>11} {'R':>6} {'T/R':>5}")
+    print(hdr)
+    print("-" * len(hdr))
+    for p in pipelines:
+        for test in tests:
+            t = results.get(("tessera", test, p))
+            r = results.get(("redis", test, p))
+            g = lambda d, k: None if d is None else d[k]  # noqa: E731
+            print(f"{test:<6} {p:>3} | {fmt(g(t, 'rps'), '13,.0f')} {fmt(g(r, 'rps'), '12,.0f')} "
+                  f"{ratio(g(t, 'rps'), g(r, 'rps')):>5} | "
+                  f"{fmt(g(t, 'p50'), '6.3f')} {fmt(g(r, 'p50'), '6.3f')} | "
+                  f"{fmt(g(t, 'p99'), '6.3f')} {fmt(g(r, 'p99'), '6.3f')} | "
+                  f"{fmt(g(t, 'cpu_us_op'), '11.2f')} {fmt(g(r, 'cpu_us_op'), '6.2f')} "
+                  f"{ratio(g(t, 'cpu_us_op'), g(r, 'cpu_us_op')):>5}")
+    print("\nlatencies in ms; T/R = Tessera/Redis (ops/s: higher is better; CPU: lower)")
+    for name, s in servers.items():
+        print(f"{name}: RSS at end {s.rss / 1024:.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()

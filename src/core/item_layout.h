@@ -1,0 +1,162 @@
+// Byte layout of one KeyTable item (private to src/core). An item is one SlabArena block:
+//
+//   [flags:1][key_len:varint][value_len:varint, absent for ints][key bytes][payload][expiry:8]
+//
+//   payload = the raw value bytes           (inline raw value)
+//           | an int64, 8 bytes             (kIntEncoding)
+//           | a pointer to a malloc block   (kValueOutOfLine; block = [value bytes])
+//   With kKeyOutOfLine (always together with kValueOutOfLine, for keys too big to keep
+//   inline) the key bytes are not inline either: block = [key bytes][value bytes].
+//   The expiry (int64 unix ms) is present only with kHasExpiry.
+//
+// Varints are LEB128 (one byte below 128). Multi-byte fields are unaligned: read and
+// written with memcpy. Bits 4..7 of flags are reserved (memcached client flags / CAS and
+// future value types will claim them), and are always zero today.
+//
+// Thread safety: pure functions over caller-owned bytes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "core/slab_arena.h"
+
+namespace tessera::core::item {
+
+inline constexpr uint8_t kIntEncoding = 1u << 0;
+inline constexpr uint8_t kHasExpiry = 1u << 1;
+inline constexpr uint8_t kValueOutOfLine = 1u << 2;
+inline constexpr uint8_t kKeyOutOfLine = 1u << 3;
+
+inline constexpr size_t kFlagsBytes = 1;
+inline constexpr size_t kIntBytes = sizeof(int64_t);
+inline constexpr size_t kPointerBytes = sizeof(void*);
+inline constexpr size_t kExpiryBytes = sizeof(int64_t);
+inline constexpr unsigned kVarintPayloadBits = 7;
+inline constexpr uint8_t kVarintMore = 0x80;
+
+inline size_t varint_size(uint64_t v) {
+  size_t n = 1;
+  while (v >= kVarintMore) {
+    v >>= kVarintPayloadBits;
+    ++n;
+  }
+  return n;
+}
+
+inline uint8_t* write_varint(uint8_t* p, uint64_t v) {
+  while (v >= kVarintMore) {
+    *p++ = static_cast<uint8_t>(v | kVarintMore);
+    v >>= kVarintPayloadBits;
+  }
+  *p++ = static_cast<uint8_t>(v);
+  return p;
+}
+
+inline const uint8_t* read_varint(const uint8_t* p, uint64_t* out) {
+  uint64_t v = 0;
+  unsigned shift = 0;
+  while (*p & kVarintMore) {
+    v |= static_cast<uint64_t>(*p++ & ~kVarintMore) << shift;
+    shift += kVarintPayloadBits;
+  }
+  *out = v | (static_cast<uint64_t>(*p++) << shift);
+  return p;
+}
+
+// Everything a reader needs, decoded from the first bytes of an item.
+struct Decoded {
+  uint8_t flags = 0;
+  size_t key_len = 0;
+  size_t value_len = 0;            // raw values only (0 for ints)
+  const uint8_t* key = nullptr;    // key bytes, inline or in the out-of-line block
+  const uint8_t* payload = nullptr;
+  size_t size = 0;                 // bytes of the arena block this item needs
+  const uint8_t* value() const {   // raw value bytes (REQUIRES: not an int)
+    if (flags & kValueOutOfLine) {
+      return out_of_line_block() + ((flags & kKeyOutOfLine) ? key_len : 0);
+    }
+    return payload;
+  }
+  uint8_t* out_of_line_block() const {
+    uint8_t* block;
+    std::memcpy(&block, payload, kPointerBytes);
+    return block;
+  }
+  int64_t int_value() const {
+    int64_t v;
+    std::memcpy(&v, payload, kIntBytes);
+    return v;
+  }
+  int64_t expiry() const;
+};
+
+inline size_t payload_size(uint8_t flags, size_t value_len) {
+  if (flags & kIntEncoding) {
+    return kIntBytes;
+  }
+  return (flags & kValueOutOfLine) ? kPointerBytes : value_len;
+}
+
+// Block size for an item with these flags and lengths.
+inline size_t encoded_size(uint8_t flags, size_t key_len, size_t value_len) {
+  size_t n = kFlagsBytes + varint_size(key_len);
+  if (!(flags & kIntEncoding)) {
+    n += varint_size(value_len);
+  }
+  if (!(flags & kKeyOutOfLine)) {
+    n += key_len;
+  }
+  n += payload_size(flags, value_len);
+  if (flags & kHasExpiry) {
+    n += kExpiryBytes;
+  }
+  return n;
+}
+
+inline Decoded decode(const void* item) {
+  Decoded d;
+  const uint8_t* p = static_cast<const uint8_t*>(item);
+  d.flags = *p++;
+  uint64_t len;
+  p = read_varint(p, &len);
+  d.key_len = len;
+  if (!(d.flags & kIntEncoding)) {
+    p = read_varint(p, &len);
+    d.value_len = len;
+  }
+  if (d.flags & kKeyOutOfLine) {
+    d.payload = p;
+    d.key = d.out_of_line_block();
+  } else {
+    d.key = p;
+    d.payload = p + d.key_len;
+  }
+  d.size = static_cast<size_t>(d.payload - static_cast<const uint8_t*>(item)) +
+           payload_size(d.flags, d.value_len) + ((d.flags & kHasExpiry) ? kExpiryBytes : 0);
+  return d;
+}
+
+inline int64_t Decoded::expiry() const {
+  if (!(flags & kHasExpiry)) {
+    return 0;
+  }
+  int64_t v;
+  std::memcpy(&v, payload + payload_size(flags, value_len), kExpiryBytes);
+  return v;
+}
+
+// Picks the out-of-line flags so the item fits in the arena's largest block.
+inline uint8_t choose_layout(uint8_t flags, size_t key_len, size_t value_len) {
+  if (encoded_size(flags, key_len, value_len) <= SlabArena::kMaxBlockBytes) {
+    return flags;
+  }
+  flags |= kValueOutOfLine;
+  if (encoded_size(flags, key_len, value_len) <= SlabArena::kMaxBlockBytes) {
+    return flags;
+  }
+  return flags | kKeyOutOfLine;
+}
+
+}  // namespace tessera::core::item

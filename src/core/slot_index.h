@@ -1,0 +1,165 @@
+// SlotIndex: the open-addressing index of a KeyTable (private to src/core). Slots come in
+// groups of kGroupSize; each slot is a 1-byte control (kEmpty, kDeleted, or a 7-bit hash
+// tag for a full slot) and a 32-bit SlabArena handle, kept in two parallel arrays inside
+// one allocation. A key's home group is fastrange(hash, groups) = (hash * groups) >> 64,
+// so any group count works and group order is monotone in hash order; probing visits
+// the following groups linearly (wrapping) and stops at the first group with an empty
+// slot. Group matching uses SSE2 (compare 16 control bytes at once, movemask).
+//
+// Invariants:
+//   - A slot only goes empty -> full -> deleted -> full ...; never back to empty (only a
+//     fresh index has empty slots). Hence an entry whose home is group h and which sits in
+//     group g has no empty slot in any group from h up to (not including) g.
+//   - used_ counts full slots, deleted_ counts kDeleted slots.
+//
+// Thread safety: none; owned by the table's thread. Key comparison is the caller's.
+#pragma once
+
+#include <emmintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <utility>
+
+namespace tessera::core {
+
+class SlotIndex {
+ public:
+  static constexpr size_t kGroupSize = 16;
+  static constexpr uint8_t kEmpty = 0x80;
+  static constexpr uint8_t kDeleted = 0xFE;
+  static constexpr uint8_t kTagMask = 0x7F;
+  static constexpr size_t kNotFound = ~size_t{0};
+
+  SlotIndex() = default;
+  explicit SlotIndex(size_t groups) : groups_(groups) {
+    size_t cap = capacity();
+    mem_ = static_cast<uint8_t*>(std::aligned_alloc(kGroupSize, cap * kSlotBytes));
+    if (mem_ == nullptr) {
+      throw std::bad_alloc();
+    }
+    std::memset(mem_, kEmpty, cap);
+  }
+  ~SlotIndex() { std::free(mem_); }
+  SlotIndex(SlotIndex&& o) noexcept { swap(o); }
+  SlotIndex& operator=(SlotIndex&& o) noexcept {
+    SlotIndex tmp(std::move(o));
+    swap(tmp);
+    return *this;
+  }
+  SlotIndex(const SlotIndex&) = delete;
+  SlotIndex& operator=(const SlotIndex&) = delete;
+
+  size_t groups() const { return groups_; }
+  size_t capacity() const { return groups_ * kGroupSize; }
+  size_t used() const { return used_; }
+  size_t deleted() const { return deleted_; }
+  size_t bytes() const { return capacity() * kSlotBytes; }
+
+  static uint8_t tag_of(uint64_t hash) { return static_cast<uint8_t>(hash & kTagMask); }
+  static bool is_full(uint8_t ctrl) { return (ctrl & kEmpty) == 0; }
+
+  // REQUIRES: groups() > 0.
+  size_t home_group(uint64_t hash) const {
+    return static_cast<size_t>((static_cast<unsigned __int128>(hash) * groups_) >> 64);
+  }
+  // The smallest hash whose home group is >= g; 2^64 when g == groups().
+  unsigned __int128 group_start_hash(size_t g) const {
+    unsigned __int128 num = (static_cast<unsigned __int128>(g) << 64) + groups_ - 1;
+    return num / groups_;
+  }
+  size_t next_group(size_t g) const { return g + 1 == groups_ ? 0 : g + 1; }
+
+  uint8_t ctrl(size_t slot) const { return ctrl_()[slot]; }
+  uint32_t handle(size_t slot) const { return handles_()[slot]; }
+  void set_handle(size_t slot, uint32_t h) { handles_()[slot] = h; }
+
+  // Bit i set when slot i of group g matches.
+  uint32_t match_tag(size_t g, uint8_t tag) const { return match_byte(g, tag); }
+  uint32_t match_empty(size_t g) const { return match_byte(g, kEmpty); }
+  uint32_t match_free(size_t g) const {  // empty or deleted: the high bit is set
+    return static_cast<uint32_t>(_mm_movemask_epi8(load(g)));
+  }
+  uint32_t match_full(size_t g) const { return ~match_free(g) & kGroupMask; }
+
+  // Slot of the entry for which eq(handle) holds, or kNotFound.
+  // Cost: one group compare per probed group, one eq() call per tag match.
+  template <class Eq>
+  size_t find(uint64_t hash, Eq&& eq) const {
+    if (groups_ == 0) {
+      return kNotFound;
+    }
+    uint8_t tag = tag_of(hash);
+    size_t g = home_group(hash);
+    for (size_t probes = 0; probes < groups_; ++probes) {
+      for (uint32_t m = match_tag(g, tag); m != 0; m &= m - 1) {
+        size_t slot = g * kGroupSize + static_cast<size_t>(__builtin_ctz(m));
+        if (eq(handles_()[slot])) {
+          return slot;
+        }
+      }
+      if (match_empty(g) != 0) {
+        return kNotFound;
+      }
+      g = next_group(g);
+    }
+    return kNotFound;
+  }
+
+  // Places a new entry in the first free slot of its probe sequence.
+  // REQUIRES: the key is not present; used() + deleted() < capacity().
+  size_t insert(uint64_t hash, uint32_t handle) {
+    size_t g = home_group(hash);
+    for (;;) {
+      uint32_t m = match_free(g);
+      if (m != 0) {
+        size_t slot = g * kGroupSize + static_cast<size_t>(__builtin_ctz(m));
+        if (ctrl_()[slot] == kDeleted) {
+          --deleted_;
+        }
+        ctrl_()[slot] = tag_of(hash);
+        handles_()[slot] = handle;
+        ++used_;
+        return slot;
+      }
+      g = next_group(g);
+    }
+  }
+
+  // REQUIRES: slot is full.
+  void erase(size_t slot) {
+    ctrl_()[slot] = kDeleted;
+    --used_;
+    ++deleted_;
+  }
+
+ private:
+  static constexpr size_t kSlotBytes = 1 + sizeof(uint32_t);
+  static constexpr uint32_t kGroupMask = (1u << kGroupSize) - 1;
+
+  uint8_t* ctrl_() const { return mem_; }
+  uint32_t* handles_() const { return reinterpret_cast<uint32_t*>(mem_ + capacity()); }
+  __m128i load(size_t g) const {
+    return _mm_load_si128(reinterpret_cast<const __m128i*>(mem_ + g * kGroupSize));
+  }
+  uint32_t match_byte(size_t g, uint8_t b) const {
+    __m128i v = _mm_set1_epi8(static_cast<char>(b));
+    return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(load(g), v)));
+  }
+  void swap(SlotIndex& o) noexcept {
+    std::swap(mem_, o.mem_);
+    std::swap(groups_, o.groups_);
+    std::swap(used_, o.used_);
+    std::swap(deleted_, o.deleted_);
+  }
+
+  uint8_t* mem_ = nullptr;  // [capacity control bytes][capacity uint32 handles]
+  size_t groups_ = 0;
+  size_t used_ = 0;
+  size_t deleted_ = 0;
+};
+
+}  // namespace tessera::core

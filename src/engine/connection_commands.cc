@@ -1,0 +1,265 @@
+// Connection commands, as Redis's networking.c/server.c: HELLO AUTH SELECT QUIT CLIENT.
+// They run on the connection's parser thread (routing kConnection) and change its
+// SessionState, so the change applies in stream order to every command pipelined after.
+#include <string>
+
+#include "engine/command.h"
+#include "engine/errors.h"
+#include "engine/server_view.h"
+#include "engine/session.h"
+#include "engine/shard.h"
+#include "engine/string_util.h"
+
+namespace tessera::engine {
+namespace {
+
+constexpr std::string_view kServerName = "redis";
+constexpr std::string_view kCompatibleVersion = "7.0.15";
+constexpr std::string_view kNoPasswordConfigured =
+    "ERR AUTH <password> called without any password configured for the default user. Are you "
+    "sure your configuration is correct?";
+constexpr std::string_view kDefaultUser = "default";
+
+bool valid_client_name(std::string_view name) {
+  for (char c : name) {
+    if (c < '!' || c > '~') {  // Redis: no spaces, newlines or non-printable characters
+      return false;
+    }
+  }
+  return true;
+}
+
+void write_hello_reply(CommandContext& ctx) {
+  const SessionState& s = *ctx.session;
+  ctx.reply.map(7);
+  ctx.reply.bulk("server");
+  ctx.reply.bulk(kServerName);
+  ctx.reply.bulk("version");
+  ctx.reply.bulk(kCompatibleVersion);
+  ctx.reply.bulk("proto");
+  ctx.reply.integer(static_cast<int64_t>(s.resp));
+  ctx.reply.bulk("id");
+  ctx.reply.integer(static_cast<int64_t>(s.client_id));
+  ctx.reply.bulk("mode");
+  ctx.reply.bulk("standalone");
+  ctx.reply.bulk("role");
+  ctx.reply.bulk("master");
+  ctx.reply.bulk("modules");
+  ctx.reply.array(0);
+}
+
+// HELLO [protover [AUTH username password] [SETNAME clientname]]
+void hello_command(CommandContext& ctx) {
+  protocol::RespVersion version = ctx.session->resp;
+  size_t i = 1;
+  if (ctx.args.size() > 1) {
+    auto v = parse_int64(ctx.args[1]);
+    if (!v) {
+      ctx.reply.error("ERR Protocol version is not an integer or out of range");
+      return;
+    }
+    if (*v != 2 && *v != 3) {
+      ctx.reply.error("NOPROTO unsupported protocol version");
+      return;
+    }
+    version = *v == 3 ? protocol::RespVersion::kResp3 : protocol::RespVersion::kResp2;
+    i = 2;
+  }
+  std::string_view new_name;
+  bool set_name = false;
+  for (; i < ctx.args.size(); ++i) {
+    bool more = i + 1 < ctx.args.size();
+    if (equals_nocase(ctx.args[i], "auth") && i + 2 < ctx.args.size()) {
+      i += 2;  // the default user has no password: any credentials pass, as in Redis
+    } else if (equals_nocase(ctx.args[i], "setname") && more) {
+      new_name = ctx.args[++i];
+      set_name = true;
+    } else {
+      ctx.reply.error(std::string("ERR Syntax error in HELLO option '") + std::string(ctx.args[i]) + "'");
+      return;
+    }
+  }
+  if (set_name && !valid_client_name(new_name)) {
+    ctx.reply.error("ERR Client names cannot contain spaces, newlines or special characters.");
+    return;
+  }
+  if (set_name) {
+    ctx.session->name.assign(new_name);
+  }
+  ctx.session->resp = version;
+  write_hello_reply(ctx);
+}
+
+void auth_command(CommandContext& ctx) {
+  if (ctx.args.size() == 2) {
+    ctx.reply.error(kNoPasswordConfigured);
+  } else if (ctx.args.size() == 3) {
+    if (ctx.args[1] == kDefaultUser) {
+      ctx.reply.ok();
+    } else {
+      ctx.reply.error("WRONGPASS invalid username-password pair or user is disabled.");
+    }
+  } else {
+    ctx.reply.error(err::kSyntax);
+  }
+}
+
+void select_command(CommandContext& ctx) {
+  auto index = parse_int64(ctx.args[1]);
+  if (!index) {
+    ctx.reply.error(err::kNotInteger);
+    return;
+  }
+  if (*index < 0 || *index >= kDatabases) {
+    ctx.reply.error(err::kDbIndexOutOfRange);
+    return;
+  }
+  ctx.session->db = static_cast<int>(*index);
+  ctx.reply.ok();
+}
+
+void quit_command(CommandContext& ctx) {
+  ctx.session->close_after_reply = true;
+  ctx.reply.ok();
+}
+
+void reset_command(CommandContext& ctx) {
+  ctx.session->db = 0;
+  ctx.session->resp = protocol::RespVersion::kResp2;
+  ctx.session->name.clear();
+  ctx.reply.simple("RESET");
+}
+
+void client_kill(CommandContext& ctx) {
+  const auto& a = ctx.args;
+  if (a.size() == 3) {  // old form: CLIENT KILL ip:port
+    int killed = ctx.server->client_kill(0, a[2], 0);
+    if (killed == 0) {
+      ctx.reply.error("ERR No such client");
+    } else {
+      ctx.reply.ok();
+    }
+    return;
+  }
+  uint64_t id = 0;
+  std::string_view addr;
+  bool skipme = true;
+  if ((a.size() - 2) % 2 != 0) {
+    ctx.reply.error(err::kSyntax);
+    return;
+  }
+  for (size_t i = 2; i + 1 < a.size(); i += 2) {
+    if (equals_nocase(a[i], "id")) {
+      auto v = parse_int64(a[i + 1]);
+      if (!v || *v <= 0) {
+        ctx.reply.error("ERR client-id should be greater than 0");
+        return;
+      }
+      id = static_cast<uint64_t>(*v);
+    } else if (equals_nocase(a[i], "addr")) {
+      addr = a[i + 1];
+    } else if (equals_nocase(a[i], "skipme")) {
+      if (equals_nocase(a[i + 1], "yes")) {
+        skipme = true;
+      } else if (equals_nocase(a[i + 1], "no")) {
+        skipme = false;
+      } else {
+        ctx.reply.error(err::kSyntax);
+        return;
+      }
+    } else {
+      ctx.reply.error(err::kSyntax);
+      return;
+    }
+  }
+  ctx.reply.integer(ctx.server->client_kill(id, addr, skipme ? ctx.session->client_id : 0));
+}
+
+void client_command(CommandContext& ctx) {
+  std::string_view sub = ctx.args[1];
+  const size_t argc = ctx.args.size();
+  SessionState& s = *ctx.session;
+  if (equals_nocase(sub, "id") && argc == 2) {
+    ctx.reply.integer(static_cast<int64_t>(s.client_id));
+  } else if (equals_nocase(sub, "setname") && argc == 3) {
+    if (!valid_client_name(ctx.args[2])) {
+      ctx.reply.error("ERR Client names cannot contain spaces, newlines or special characters.");
+      return;
+    }
+    s.name.assign(ctx.args[2]);
+    ctx.reply.ok();
+  } else if (equals_nocase(sub, "getname") && argc == 2) {
+    if (s.name.empty()) {
+      ctx.reply.null();
+    } else {
+      ctx.reply.bulk(s.name);
+    }
+  } else if (equals_nocase(sub, "setinfo") && argc == 4) {
+    std::string_view attr = ctx.args[2];
+    if (!valid_client_name(ctx.args[3])) {
+      ctx.reply.error(std::string("ERR ") + std::string(attr) +
+                      " cannot contain spaces, newlines or special characters.");
+      return;
+    }
+    if (equals_nocase(attr, "lib-name")) {
+      s.lib_name.assign(ctx.args[3]);
+    } else if (equals_nocase(attr, "lib-ver")) {
+      s.lib_ver.assign(ctx.args[3]);
+    } else {
+      ctx.reply.error(std::string("ERR Unrecognized option '") + std::string(attr) + "'");
+      return;
+    }
+    ctx.reply.ok();
+  } else if (equals_nocase(sub, "list")) {
+    ctx.server->publish_session(s);
+    std::string text = ctx.server->client_list(0);
+    ctx.reply.verbatim("txt", text);
+  } else if (equals_nocase(sub, "info") && argc == 2) {
+    ctx.server->publish_session(s);
+    ctx.reply.verbatim("txt", ctx.server->client_list(s.client_id));
+  } else if (equals_nocase(sub, "kill") && argc >= 3) {
+    client_kill(ctx);
+  } else if (equals_nocase(sub, "help")) {
+    static constexpr std::string_view kHelp[] = {
+        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "ID", "    Return the ID of the current connection.",
+        "GETNAME", "    Return the name of the current connection.",
+        "SETNAME <name>", "    Assign the name <name> to the current connection.",
+        "SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client library name or version.",
+        "LIST", "    Return information about client connections.",
+        "INFO", "    Return information about the current client connection.",
+        "KILL <ip:port> | KILL [ID <id>] [ADDR <ip:port>] [SKIPME yes|no]",
+        "    Kill connections.",
+    };
+    ctx.reply.array(static_cast<uint32_t>(std::size(kHelp)));
+    for (auto line : kHelp) {
+      ctx.reply.simple(line);
+    }
+  } else {
+    ctx.reply.error(std::string("ERR unknown subcommand '") + std::string(sub.substr(0, 128)) +
+                    "'. Try CLIENT HELP.");
+  }
+}
+
+constexpr uint32_t kConnFlags = kFast | kNoScript | kLoading | kStale;
+
+const CommandSpec kConnectionCommands[] = {
+    {"hello", -1, kConnFlags, Routing::kConnection, Join::kNone, 0, 0, 0, hello_command, "connection",
+     "6.0.0", "Handshakes with the Redis server.", "@fast @connection"},
+    {"auth", -2, kConnFlags, Routing::kConnection, Join::kNone, 0, 0, 0, auth_command, "connection",
+     "1.0.0", "Authenticates the connection.", "@fast @connection"},
+    {"select", 2, kConnFlags, Routing::kConnection, Join::kNone, 0, 0, 0, select_command, "connection",
+     "1.0.0", "Changes the selected database.", "@fast @connection"},
+    {"quit", -1, kConnFlags, Routing::kConnection, Join::kNone, 0, 0, 0, quit_command, "connection",
+     "1.0.0", "Closes the connection.", "@fast @connection"},
+    {"reset", 1, kConnFlags, Routing::kConnection, Join::kNone, 0, 0, 0, reset_command, "connection",
+     "6.2.0", "Resets the connection.", "@fast @connection"},
+    {"client", -2, kNoScript | kLoading | kStale, Routing::kConnection, Join::kNone, 0, 0, 0, client_command,
+     "connection", "2.4.0", "A container for client connection commands.", "@slow @connection"},
+};
+
+}  // namespace
+
+std::span<const CommandSpec> connection_commands() { return kConnectionCommands; }
+
+}  // namespace tessera::engine

@@ -1,0 +1,47 @@
+// ServerView: what commands running on a parser thread (routing kLocal / kConnection) may
+// ask of the server as a whole: configuration, the client list, statistics, shutdown.
+// Implemented by the server layer (it knows the runtime); the engine only sees this
+// interface, so dependencies keep pointing down.
+//
+// Thread safety: every method may be called from any parser thread concurrently.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <span>
+
+#include "protocol/reply.h"
+
+namespace tessera::engine {
+
+struct SessionState;
+
+class ServerView {
+ public:
+  virtual ~ServerView() = default;
+
+  // CONFIG GET pattern: a map (RESP3) / flat array (RESP2) of matching keys.
+  virtual void config_get(std::span<const std::string_view> patterns, protocol::ReplyWriter& out) = 0;
+  // CONFIG SET key value [key value ...]: empty on success, else the Redis error text.
+  virtual std::string config_set(std::span<const std::string_view> args) = 0;
+  virtual void reset_stats() = 0;
+
+  // INFO text for the server-level sections (everything but keyspace and the per-shard
+  // counters, which the replier merges in). `sections` is lower-case; empty = default.
+  virtual std::string info_text(std::string_view section) = 0;
+
+  // CLIENT LIST / CLIENT INFO lines, Redis's format, one client per line ("\n"-terminated).
+  virtual std::string client_list(uint64_t only_id) = 0;
+  // CLIENT KILL: by id or addr (empty = not set); returns how many were killed.
+  virtual int client_kill(uint64_t id, std::string_view addr, uint64_t skip_id) = 0;
+  // The parser updates published session fields (name, db, lib) after a change.
+  virtual void publish_session(const SessionState& session) = 0;
+
+  virtual void request_shutdown() = 0;
+
+  // Counters the INFO join needs from the whole server.
+  virtual int64_t now_ms() = 0;
+};
+
+}  // namespace tessera::engine

@@ -1,0 +1,372 @@
+// Parser role of a StageThread: owns the read side of its connections. Receives bytes,
+// parses RESP, numbers every command with its connection's next sequence number, and routes
+// it: to the worker owning its key (batched per worker per iteration), split across workers
+// for multi-key commands, or run right here for connection and server commands.
+//
+// Flow control: a connection with client-max-inflight-commands unanswered commands stops
+// being read until its replier reports progress (resume_read).
+#include <sys/socket.h>
+
+#include <fmt/format.h>
+
+#include "engine/command.h"
+#include "engine/server_view.h"
+#include "runtime/connection.h"
+#include "runtime/runtime.h"
+#include "runtime/stage_thread.h"
+#include "runtime/socket_address.h"
+
+namespace tessera::runtime {
+namespace {
+
+constexpr size_t kUnknownCommandArgsBudget = 128;
+
+// Redis's rejectCommandFormat: newlines in the echoed text become spaces.
+std::string sanitize(std::string text) {
+  for (char& c : text) {
+    if (c == '\r' || c == '\n') {
+      c = ' ';
+    }
+  }
+  return text;
+}
+
+std::string unknown_command_error(std::span<const std::string_view> args) {
+  std::string listed;
+  for (size_t i = 1; i < args.size() && listed.size() < kUnknownCommandArgsBudget; ++i) {
+    size_t room = kUnknownCommandArgsBudget - listed.size();
+    listed += fmt::format("'{}' ", args[i].substr(0, room));
+  }
+  return sanitize(fmt::format("ERR unknown command '{}', with args beginning with: {}",
+                              args[0].substr(0, kUnknownCommandArgsBudget), listed));
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+}  // namespace
+
+void StageThread::adopt_connection(Connection* conn) {
+  auto& session = conn->session;
+  session.client_id = conn->id;
+  session.created_ms = now_ms_;
+  session.peer = peer_address(conn->fd);
+  session.local = local_address(conn->fd);
+  protocol::RespLimits limits;
+  limits.proto_max_bulk_len = runtime_.limits().proto_max_bulk_len.load(std::memory_order_relaxed);
+  conn->parser = protocol::RespParser(limits);
+  conn->last_interaction_ms.store(now_ms_, std::memory_order_relaxed);
+  runtime_.registry().add(conn, session);
+  parser_connections_.insert(conn);
+  if (runtime_.stopping()) {
+    end_read_side(conn);
+    return;
+  }
+  backend_->enable_read(conn);
+}
+
+void StageThread::on_recv(Connection* conn, long n) {
+  if (conn->read_closed) {
+    return;
+  }
+  if (conn->read_ending) {
+    finish_read_side(conn);
+    return;
+  }
+  if (n <= 0) {
+    end_read_side(conn);
+    return;
+  }
+  runtime_.counters().net_input_bytes.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+  parse_input(conn);
+}
+
+void StageThread::parse_input(Connection* conn) {
+  const auto& limits = runtime_.limits();
+  const int64_t max_inflight = limits.max_inflight_commands.load(std::memory_order_relaxed);
+  for (;;) {
+    if (conn->kill_requested.load(std::memory_order_relaxed)) {
+      end_read_side(conn);
+      return;
+    }
+    auto inflight = static_cast<int64_t>(conn->next_seq - conn->replies_done.load(std::memory_order_acquire));
+    if (inflight >= max_inflight) {
+      // Publish the pause, then re-check: the replier may have caught up in between.
+      conn->read_paused.store(true, std::memory_order_seq_cst);
+      inflight = static_cast<int64_t>(conn->next_seq - conn->replies_done.load(std::memory_order_seq_cst));
+      if (inflight >= max_inflight) {
+        backend_->disable_read(conn);
+        return;
+      }
+      conn->read_paused.store(false, std::memory_order_relaxed);
+    }
+    std::string_view input = conn->in.readable();
+    if (input.empty()) {
+      break;
+    }
+    auto result = conn->parser.parse(input, args_scratch_);
+    if (result.status == protocol::ParseStatus::kNeedMore) {
+      if (static_cast<int64_t>(conn->in.size()) > limits.client_query_buffer_limit.load(std::memory_order_relaxed)) {
+        // Redis closes such a client without a reply.
+        runtime_.counters().query_limit_disconnections.fetch_add(1, std::memory_order_relaxed);
+        end_read_side(conn);
+        return;
+      }
+      break;
+    }
+    if (result.status == protocol::ParseStatus::kError) {
+      reply_now(conn, conn->next_seq++, result.error);
+      end_read_side(conn);
+      return;
+    }
+    if (!args_scratch_.empty()) {
+      dispatch(conn, args_scratch_);
+    }
+    conn->in.consume(result.consumed);
+    if (conn->read_ending || conn->read_closed) {
+      return;
+    }
+  }
+  conn->qbuf_bytes.store(conn->in.size(), std::memory_order_relaxed);
+  conn->last_interaction_ms.store(now_ms_, std::memory_order_relaxed);
+  backend_->enable_read(conn);
+}
+
+void StageThread::reply_now(Connection* conn, uint64_t seq, std::string_view error) {
+  ReplyBatch& batch = reply_batch_for(conn->replier_index);
+  size_t begin = batch.model.size();
+  protocol::ReplyWriter(batch.model).error(error);
+  batch.replies.push_back(
+      ReplyRecord{conn, seq, begin, batch.model.size(), conn->session.resp, false, PartInfo{}});
+}
+
+void StageThread::dispatch(Connection* conn, std::vector<std::string_view>& args) {
+  runtime_.counters().commands_processed.fetch_add(1, std::memory_order_relaxed);
+  const uint64_t seq = conn->next_seq++;
+  const engine::CommandSpec* spec = engine::find_command(args[0]);
+  if (spec == nullptr) {
+    reply_now(conn, seq, unknown_command_error(args));
+    return;
+  }
+  {
+    auto& calls = command_calls_[static_cast<size_t>(spec - engine::all_commands().data())];
+    calls.store(calls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  if (!engine::arity_ok(spec->arity, args.size())) {
+    reply_now(conn, seq, fmt::format("ERR wrong number of arguments for '{}' command", spec->name));
+    return;
+  }
+  const uint32_t workers = runtime_.topology().workers;
+  switch (spec->routing) {
+    case engine::Routing::kLocal:
+    case engine::Routing::kConnection:
+      run_on_parser(conn, seq, *spec, args);
+      return;
+    case engine::Routing::kKey:
+    case engine::Routing::kCursor: {
+      uint32_t worker = 0;
+      uint64_t key_hash = 0;
+      if (spec->routing == engine::Routing::kKey) {
+        key_hash = core::hash_key(args[static_cast<size_t>(spec->first_key)]);
+        worker = static_cast<uint32_t>(key_hash % workers);
+      } else {
+        uint64_t cursor = 0;
+        auto text = args[1];
+        for (char c : text) {
+          if (c < '0' || c > '9') {
+            cursor = 0;
+            break;
+          }
+          cursor = cursor * 10 + static_cast<uint64_t>(c - '0');
+        }
+        worker = static_cast<uint32_t>((cursor & 0xFF) % workers);
+      }
+      CommandBatch& batch = command_batch_for(worker);
+      uint32_t begin = static_cast<uint32_t>(batch.spans.size());
+      for (size_t i = 0; i < args.size(); ++i) {
+        bool is_key = spec->routing == engine::Routing::kKey && i == static_cast<size_t>(spec->first_key);
+        batch.add_arg(args[i], is_key ? key_hash : 0);
+      }
+      batch.commands.push_back(CommandRecord{conn, seq, spec, begin, static_cast<uint32_t>(args.size()),
+                                             static_cast<int16_t>(conn->session.db), conn->session.resp,
+                                             PartInfo{}});
+      return;
+    }
+    case engine::Routing::kMultiKey:
+      route_multi_key(conn, seq, *spec, args);
+      return;
+    case engine::Routing::kAllShards:
+      for (uint32_t w = 0; w < workers; ++w) {
+        CommandBatch& batch = command_batch_for(w);
+        uint32_t begin = static_cast<uint32_t>(batch.spans.size());
+        for (auto a : args) {
+          batch.add_arg(a, 0);
+        }
+        PartInfo part;
+        part.count = static_cast<uint16_t>(workers);
+        part.index = static_cast<uint16_t>(w);
+        part.join = spec->join;
+        batch.commands.push_back(CommandRecord{conn, seq, spec, begin, static_cast<uint32_t>(args.size()),
+                                               static_cast<int16_t>(conn->session.db), conn->session.resp, part});
+      }
+      return;
+  }
+}
+
+void StageThread::route_multi_key(Connection* conn, uint64_t seq, const engine::CommandSpec& spec,
+                                  std::span<const std::string_view> args) {
+  const uint32_t workers = runtime_.topology().workers;
+  const size_t argc = args.size();
+  const size_t first = static_cast<size_t>(spec.first_key);
+  const size_t last = spec.last_key < 0 ? argc + static_cast<size_t>(spec.last_key) : static_cast<size_t>(spec.last_key);
+  const size_t step = static_cast<size_t>(spec.key_step);
+  const bool pairs = (spec.flags & engine::kKeyValuePairs) != 0;
+  if (pairs && (argc - first) % 2 != 0) {
+    reply_now(conn, seq, fmt::format("ERR wrong number of arguments for '{}' command", spec.name));
+    return;
+  }
+  // Shard of every key, in key order.
+  thread_local std::vector<uint32_t> key_worker;
+  thread_local std::vector<uint64_t> key_hash;
+  key_worker.clear();
+  key_hash.clear();
+  bool single = true;
+  for (size_t i = first; i <= last && i < argc; i += step) {
+    uint64_t h = core::hash_key(args[i]);
+    key_hash.push_back(h);
+    key_worker.push_back(static_cast<uint32_t>(h % workers));
+    single = single && key_worker.back() == key_worker.front();
+  }
+  const uint32_t total_keys = static_cast<uint32_t>(key_worker.size());
+  if (single) {
+    CommandBatch& batch = command_batch_for(key_worker.empty() ? 0 : key_worker.front());
+    uint32_t begin = static_cast<uint32_t>(batch.spans.size());
+    size_t k = 0;
+    for (size_t i = 0; i < argc; ++i) {
+      bool is_key = i >= first && i <= last && (i - first) % step == 0;
+      batch.add_arg(args[i], is_key ? key_hash[k++] : 0);
+    }
+    batch.commands.push_back(CommandRecord{conn, seq, &spec, begin, static_cast<uint32_t>(argc),
+                                           static_cast<int16_t>(conn->session.db), conn->session.resp, PartInfo{}});
+    return;
+  }
+  if (spec.flags & engine::kAtomicMultiShard && spec.join != engine::Join::kAllOk) {
+    // Cross-shard MSETNX / RENAME / RENAMENX need the ticket protocol (not built yet).
+    reply_now(conn, seq,
+              fmt::format("ERR {} across keys owned by different workers is not supported yet "
+                          "(run with --workers 1)",
+                          lower(spec.name)));
+    return;
+  }
+  uint16_t part_count = 0;
+  thread_local std::vector<int32_t> part_of_worker;
+  part_of_worker.assign(workers, -1);
+  for (uint32_t w : key_worker) {
+    if (part_of_worker[w] < 0) {
+      part_of_worker[w] = part_count++;
+    }
+  }
+  for (uint32_t w = 0; w < workers; ++w) {
+    if (part_of_worker[w] < 0) {
+      continue;
+    }
+    CommandBatch& batch = command_batch_for(w);
+    uint32_t begin = static_cast<uint32_t>(batch.spans.size());
+    batch.add_arg(args[0], 0);
+    PartInfo part;
+    part.count = part_count;
+    part.index = static_cast<uint16_t>(part_of_worker[w]);
+    part.join = spec.join;
+    part.total_keys = total_keys;
+    part.positions_begin = static_cast<uint32_t>(batch.positions.size());
+    for (uint32_t k = 0; k < total_keys; ++k) {
+      if (key_worker[k] != w) {
+        continue;
+      }
+      size_t arg = first + k * step;
+      batch.add_arg(args[arg], key_hash[k]);
+      if (pairs) {
+        batch.add_arg(args[arg + 1], 0);
+      }
+      batch.positions.push_back(k);
+    }
+    part.positions_count = static_cast<uint32_t>(batch.positions.size()) - part.positions_begin;
+    batch.commands.push_back(CommandRecord{conn, seq, &spec, begin,
+                                           static_cast<uint32_t>(batch.spans.size()) - begin,
+                                           static_cast<int16_t>(conn->session.db), conn->session.resp, part});
+  }
+}
+
+void StageThread::run_on_parser(Connection* conn, uint64_t seq, const engine::CommandSpec& spec,
+                                std::span<const std::string_view> args) {
+  ReplyBatch& batch = reply_batch_for(conn->replier_index);
+  size_t begin = batch.model.size();
+  protocol::ReplyWriter writer(batch.model);
+  engine::CommandContext ctx{args, writer, now_ms_, conn->session.db, nullptr, nullptr, &runtime_.server(), nullptr};
+  if (spec.routing == engine::Routing::kConnection) {
+    ctx.session = &conn->session;
+  }
+  spec.handler(ctx);
+  batch.replies.push_back(
+      ReplyRecord{conn, seq, begin, batch.model.size(), conn->session.resp, false, PartInfo{}});
+  if (spec.routing == engine::Routing::kConnection) {
+    runtime_.registry().publish(conn->session);
+    if (conn->session.close_after_reply) {
+      end_read_side(conn);
+    }
+  }
+}
+
+void StageThread::end_read_side(Connection* conn) {
+  if (conn->read_ending || conn->read_closed) {
+    return;
+  }
+  conn->read_ending = true;
+  backend_->disable_read(conn);
+  if (backend_->read_busy(conn)) {
+    // The in-flight recv owns conn->in; it completes promptly once the socket is shut.
+    shutdown(conn->fd, SHUT_RD);
+    return;
+  }
+  finish_read_side(conn);
+}
+
+void StageThread::finish_read_side(Connection* conn) {
+  conn->read_closed = true;
+  if (conn->parser_thread != conn->replier_thread) {
+    backend_->forget(conn);
+  }
+  parser_connections_.erase(conn);
+  ReplyBatch& batch = reply_batch_for(conn->replier_index);
+  batch.replies.push_back(ReplyRecord{conn, conn->next_seq++, batch.model.size(), batch.model.size(),
+                                      conn->session.resp, true, PartInfo{}});
+}
+
+void StageThread::resume_read(Connection* conn) {
+  // The connection may have closed (and been freed) since the request was sent.
+  if (!parser_connections_.count(conn)) {
+    return;
+  }
+  parse_input(conn);
+}
+
+void StageThread::stop_parsing() {
+  if (parsing_stopped_) {
+    return;
+  }
+  parsing_stopped_ = true;
+  for (int fd : listeners_) {
+    backend_->remove_listener(fd);
+  }
+  std::vector<Connection*> open(parser_connections_.begin(), parser_connections_.end());
+  for (Connection* conn : open) {
+    end_read_side(conn);
+  }
+}
+
+}  // namespace tessera::runtime

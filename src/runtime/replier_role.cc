@@ -1,0 +1,215 @@
+// Replier role of a StageThread: owns the write side of its connections. Replies arrive from
+// any worker (and the parser) in any order; each connection releases them strictly in
+// sequence order. A reply whose turn has come is encoded at once (the common case: no
+// copy); an early one waits in the connection's window, and the parts of a split command
+// wait there until all have arrived and are joined (reply_join.h). Encoded bytes are sent
+// once per connection per loop iteration: a pipeline's replies leave in one write.
+//
+// Output limits: client-output-buffer-limit (hard, and soft for N seconds) disconnects a
+// client that does not read; its later replies are dropped, never buffered.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "engine/reply_join.h"
+#include "protocol/resp_encoder.h"
+#include "runtime/connection.h"
+#include "runtime/runtime.h"
+#include "runtime/stage_thread.h"
+
+namespace tessera::runtime {
+
+void StageThread::take_replies(ReplyBatch& batch) {
+  for (const ReplyRecord& rec : batch.replies) {
+    Connection* conn = rec.conn;
+    std::string_view model = batch.model.view(rec.model_begin, rec.model_end);
+    if (!rec.is_close && rec.part.count == 1 && rec.seq == conn->next_reply_seq) {
+      emit(conn, model, rec.resp);
+      ++conn->next_reply_seq;
+      if (!conn->window.empty()) {
+        release_in_order(conn);
+      }
+    } else {
+      std::span<const uint32_t> positions(batch.positions.data() + rec.part.positions_begin,
+                                          rec.part.positions_count);
+      deliver(conn, rec.seq, model, rec, positions);
+      release_in_order(conn);
+    }
+    if (!conn->in_flush_list) {
+      conn->in_flush_list = true;
+      flush_list_.push_back(conn);
+    }
+  }
+}
+
+void StageThread::deliver(Connection* conn, uint64_t seq, std::string_view model, const ReplyRecord& rec,
+                          std::span<const uint32_t> positions) {
+  PendingReply& pending = conn->window[seq];
+  if (pending.parts.empty()) {
+    pending.parts_expected = rec.part.count;
+    pending.resp = rec.resp;
+    pending.join = static_cast<uint8_t>(rec.part.join);
+    pending.total_keys = rec.part.total_keys;
+    pending.is_close = rec.is_close;
+    pending.parts.resize(rec.part.count);
+  }
+  auto& part = pending.parts[rec.part.index];
+  part.model.assign(model);
+  part.positions.assign(positions.begin(), positions.end());
+  ++pending.parts_received;
+}
+
+void StageThread::release_in_order(Connection* conn) {
+  while (!conn->window.empty()) {
+    auto it = conn->window.begin();
+    PendingReply& pending = it->second;
+    if (it->first != conn->next_reply_seq || pending.parts_received < pending.parts_expected) {
+      return;
+    }
+    if (pending.is_close) {
+      conn->close_pending = true;
+      conn->window.erase(it);
+      ++conn->next_reply_seq;
+      return;
+    }
+    if (pending.parts_expected == 1) {
+      emit(conn, pending.parts[0].model, pending.resp);
+    } else {
+      std::vector<engine::ReplyPart> parts;
+      parts.reserve(pending.parts.size());
+      for (const auto& p : pending.parts) {
+        parts.push_back(engine::ReplyPart{p.model, p.positions});
+      }
+      protocol::ReplyBuffer joined;
+      protocol::ReplyWriter writer(joined);
+      engine::join_parts(static_cast<engine::Join>(pending.join), parts, pending.total_keys, writer);
+      emit(conn, joined.view(), pending.resp);
+    }
+    conn->window.erase(it);
+    ++conn->next_reply_seq;
+  }
+}
+
+void StageThread::emit(Connection* conn, std::string_view model, protocol::RespVersion resp) {
+  if (conn->write_failed) {
+    return;
+  }
+  encode_scratch_.clear();
+  protocol::encode_resp(model, resp, encode_scratch_);
+  conn->out.append(encode_scratch_);
+  check_output_limits(conn);
+}
+
+void StageThread::check_output_limits(Connection* conn) {
+  const auto& limits = runtime_.limits();
+  const int64_t pending = static_cast<int64_t>(conn->out.size() + conn->sending.size());
+  const int64_t hard = limits.output_hard_limit.load(std::memory_order_relaxed);
+  const int64_t soft = limits.output_soft_limit.load(std::memory_order_relaxed);
+  if (hard > 0 && pending > hard) {
+    runtime_.counters().output_limit_disconnections.fetch_add(1, std::memory_order_relaxed);
+    fail_writes(conn);
+    return;
+  }
+  if (soft > 0 && pending > soft) {
+    if (conn->soft_limit_since_ms == 0) {
+      conn->soft_limit_since_ms = now_ms_;
+    } else if (now_ms_ - conn->soft_limit_since_ms >
+               limits.output_soft_seconds.load(std::memory_order_relaxed) * 1000) {
+      runtime_.counters().output_limit_disconnections.fetch_add(1, std::memory_order_relaxed);
+      fail_writes(conn);
+    }
+  } else {
+    conn->soft_limit_since_ms = 0;
+  }
+}
+
+void StageThread::fail_writes(Connection* conn) {
+  if (conn->write_failed) {
+    return;
+  }
+  conn->write_failed = true;
+  conn->out.clear();
+  conn->kill_requested.store(true);
+  shutdown(conn->fd, SHUT_RDWR);
+  // A paused parser is not reading: ask it to look at the connection again.
+  if (conn->read_paused.exchange(false)) {
+    auto*& control = control_out_[conn->parser_thread];
+    if (!control) {
+      control = new ControlBatch();
+    }
+    control->items.push_back({ControlItem::Type::kResumeRead, conn});
+  }
+}
+
+void StageThread::reply_handled(Connection* conn) {
+  conn->replies_done.store(conn->next_reply_seq, std::memory_order_release);
+  if (!conn->read_paused.load(std::memory_order_seq_cst)) {
+    return;
+  }
+  const int64_t max_inflight = runtime_.limits().max_inflight_commands.load(std::memory_order_relaxed);
+  // Resume once half the window has drained; the parser re-checks against its own seq.
+  if (conn->close_pending || conn->window.size() * 2 > static_cast<size_t>(max_inflight)) {
+    return;
+  }
+  if (conn->read_paused.exchange(false)) {
+    auto*& control = control_out_[conn->parser_thread];
+    if (!control) {
+      control = new ControlBatch();
+    }
+    control->items.push_back({ControlItem::Type::kResumeRead, conn});
+  }
+}
+
+void StageThread::flush_connections() {
+  if (flush_list_.empty()) {
+    return;
+  }
+  std::vector<Connection*> list;
+  list.swap(flush_list_);
+  for (Connection* conn : list) {
+    conn->in_flush_list = false;
+    if (!conn->close_pending) {
+      reply_handled(conn);
+    }
+    conn->omem_bytes.store(conn->out.size() + conn->sending.size(), std::memory_order_relaxed);
+    if (conn->close_pending && (conn->write_failed || conn->out.empty())) {
+      maybe_finalize(conn);
+      continue;
+    }
+    if (!conn->write_failed) {
+      runtime_.counters().net_output_bytes.fetch_add(conn->out.size(), std::memory_order_relaxed);
+      backend_->flush(conn);  // may finalize (and free) conn through on_sent
+    }
+  }
+  // Control batches produced here (resume requests) go out with the next flush_outgoing.
+}
+
+void StageThread::on_sent(Connection* conn) {
+  conn->omem_bytes.store(conn->out.size() + conn->sending.size(), std::memory_order_relaxed);
+  if (conn->close_pending) {
+    maybe_finalize(conn);
+  }
+}
+
+void StageThread::on_send_error(Connection* conn, int err) {
+  (void)err;
+  fail_writes(conn);
+  if (conn->close_pending) {
+    maybe_finalize(conn);
+  }
+}
+
+void StageThread::maybe_finalize(Connection* conn) {
+  if (!conn->close_pending || conn->in_flush_list || backend_->write_busy(conn)) {
+    return;
+  }
+  if (!conn->out.empty() && !conn->write_failed) {
+    return;  // on_sent calls again when the rest has left
+  }
+  runtime_.registry().remove(conn->id);
+  backend_->forget(conn);
+  close(conn->fd);
+  runtime_.counters().connected_clients.fetch_sub(1);
+  delete conn;
+}
+
+}  // namespace tessera::runtime

@@ -1,0 +1,82 @@
+// Runtime: topology wiring, start and graceful stop. See runtime.h.
+#include "runtime/runtime.h"
+
+#include <time.h>
+
+#include <algorithm>
+
+#include "runtime/stage_thread.h"
+
+namespace tessera::runtime {
+
+namespace {
+constexpr int64_t kShutdownGraceMs = 5000;
+}
+
+int64_t unix_time_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+Runtime::Runtime(const Topology& topology, engine::ServerView& server)
+    : topology_(topology), server_(server), gauges_(std::make_unique<ShardGauges[]>(topology.workers)) {
+  uint32_t count = topology_.layout == ThreadLayout::kShared
+                       ? std::max({topology_.parsers, topology_.workers, topology_.repliers})
+                       : topology_.parsers + topology_.workers + topology_.repliers;
+  for (uint32_t i = 0; i < count; ++i) {
+    threads_.push_back(std::make_unique<StageThread>(*this, i));
+  }
+  for (auto& t : threads_) {
+    t->create_inbound_rings(count, topology_.ring_capacity);
+  }
+  uint32_t next = 0;
+  auto place = [&](uint32_t n, std::vector<uint32_t>& map) {
+    for (uint32_t i = 0; i < n; ++i) {
+      map.push_back(topology_.layout == ThreadLayout::kShared ? i : next++);
+    }
+  };
+  place(topology_.parsers, parser_thread_);
+  place(topology_.workers, worker_thread_);
+  place(topology_.repliers, replier_thread_);
+  for (uint32_t i = 0; i < topology_.parsers; ++i) {
+    threads_[parser_thread_[i]]->host_parser(i);
+  }
+  for (uint32_t i = 0; i < topology_.workers; ++i) {
+    threads_[worker_thread_[i]]->host_worker(i, topology_.workers);
+  }
+  for (uint32_t i = 0; i < topology_.repliers; ++i) {
+    threads_[replier_thread_[i]]->host_replier(i);
+  }
+}
+
+Runtime::~Runtime() = default;
+
+void Runtime::add_resp_listener(int fd) { threads_[parser_thread_[0]]->add_listener(fd); }
+
+void Runtime::start() {
+  for (auto& t : threads_) {
+    t->start();
+  }
+}
+
+void Runtime::request_stop() {
+  if (stopping_.exchange(true)) {
+    return;
+  }
+  stop_deadline_ms_.store(unix_time_ms() + kShutdownGraceMs);
+  registry_.kill_all();
+  for (auto& t : threads_) {
+    t->doorbell().ring();
+  }
+}
+
+void Runtime::join() {
+  for (auto& t : threads_) {
+    t->join();
+  }
+}
+
+const char* Runtime::backend_name() const { return threads_.empty() ? "none" : threads_[0]->backend_name(); }
+
+}  // namespace tessera::runtime

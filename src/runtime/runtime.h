@@ -1,0 +1,99 @@
+// Runtime: builds the stage threads for a topology (P parsers, D workers, R repliers, either
+// one role set per thread -- "shared" -- or one role per thread -- "dedicated"), wires one
+// SPSC ring per (producer thread, consumer thread) pair, owns the listening sockets' hand-off
+// and the shared state (limits, registry, counters), and stops everything gracefully.
+//
+// Thread safety: construct, start and join on the main thread. Accessors used by stage
+// threads are const after start() or atomics.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "runtime/io_backend.h"
+#include "runtime/runtime_state.h"
+
+namespace tessera::engine {
+class ServerView;
+}
+
+namespace tessera::runtime {
+
+class StageThread;
+
+enum class ThreadLayout { kShared, kDedicated };
+
+struct Topology {
+  uint32_t parsers = 1;
+  uint32_t workers = 1;
+  uint32_t repliers = 1;
+  ThreadLayout layout = ThreadLayout::kShared;
+  IoBackendKind backend = IoBackendKind::kEpoll;
+  // Empty polls before a thread parks. Each poll is one non-blocking I/O wait.
+  uint32_t spin_iterations = 0;
+  size_t ring_capacity = 4096;
+};
+
+class Runtime {
+ public:
+  Runtime(const Topology& topology, engine::ServerView& server);
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // REQUIRES: before start(). The socket is listening and non-blocking.
+  void add_resp_listener(int fd);
+  void start();
+  // Graceful stop: stop accepting and reading, answer what was already read, close.
+  // Safe from any thread (signal handling thread, SHUTDOWN).
+  void request_stop();
+  // Waits for every stage thread; returns once all connections are closed (or the
+  // shutdown grace period passed).
+  void join();
+
+  const Topology& topology() const { return topology_; }
+  RuntimeLimits& limits() { return limits_; }
+  ServerCounters& counters() { return counters_; }
+  ConnectionRegistry& registry() { return registry_; }
+  engine::ServerView& server() { return server_; }
+  ShardGauges& gauges(uint32_t worker) { return gauges_[worker]; }
+  uint32_t thread_count() const { return static_cast<uint32_t>(threads_.size()); }
+  StageThread& thread(uint32_t i) { return *threads_[i]; }
+  const char* backend_name() const;
+
+  // Role -> thread maps.
+  uint32_t parser_thread(uint32_t parser) const { return parser_thread_[parser]; }
+  uint32_t worker_thread(uint32_t worker) const { return worker_thread_[worker]; }
+  uint32_t replier_thread(uint32_t replier) const { return replier_thread_[replier]; }
+
+  bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+  int64_t stop_deadline_ms() const { return stop_deadline_ms_.load(std::memory_order_relaxed); }
+  uint64_t next_client_id() { return next_client_id_.fetch_add(1, std::memory_order_relaxed); }
+  // Round-robin choice of parser and replier for a new connection.
+  uint32_t next_parser() { return static_cast<uint32_t>(rr_parser_.fetch_add(1) % topology_.parsers); }
+  uint32_t next_replier() { return static_cast<uint32_t>(rr_replier_.fetch_add(1) % topology_.repliers); }
+
+ private:
+  Topology topology_;
+  engine::ServerView& server_;
+  RuntimeLimits limits_;
+  ServerCounters counters_;
+  ConnectionRegistry registry_;
+  std::unique_ptr<ShardGauges[]> gauges_;
+  std::vector<std::unique_ptr<StageThread>> threads_;
+  std::vector<uint32_t> parser_thread_;
+  std::vector<uint32_t> worker_thread_;
+  std::vector<uint32_t> replier_thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> stop_deadline_ms_{0};
+  std::atomic<uint64_t> next_client_id_{1};
+  std::atomic<uint64_t> rr_parser_{0};
+  std::atomic<uint64_t> rr_replier_{0};
+};
+
+// Wall clock in unix milliseconds (CLOCK_REALTIME).
+int64_t unix_time_ms();
+
+}  // namespace tessera::runtime

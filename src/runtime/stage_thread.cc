@@ -1,0 +1,306 @@
+// StageThread: the loop, inbound rings, outgoing batches and parking. The roles' logic is
+// in parser_role.cc, worker_role.cc and replier_role.cc.
+#include "runtime/stage_thread.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "runtime/connection.h"
+#include "runtime/runtime.h"
+
+namespace tessera::runtime {
+
+StageThread::StageThread(Runtime& runtime, uint32_t index)
+    : runtime_(runtime),
+      index_(index),
+      command_calls_(std::make_unique<std::atomic<uint64_t>[]>(engine::all_commands().size())) {}
+
+void StageThread::reset_command_calls() {
+  for (size_t i = 0; i < engine::all_commands().size(); ++i) {
+    command_calls_[i].store(0, std::memory_order_relaxed);
+  }
+}
+
+StageThread::~StageThread() {
+  for (auto* b : command_out_) {
+    delete b;
+  }
+  for (auto* b : reply_out_) {
+    delete b;
+  }
+  for (auto* b : control_out_) {
+    delete b;
+  }
+}
+
+void StageThread::host_worker(uint32_t worker_index, uint32_t worker_count) {
+  shard_ = std::make_unique<engine::Shard>(worker_index, worker_count);
+}
+
+void StageThread::create_inbound_rings(uint32_t thread_count, size_t capacity) {
+  inbound_.resize(thread_count);
+  for (uint32_t i = 0; i < thread_count; ++i) {
+    if (i != index_) {
+      inbound_[i] = std::make_unique<SpscRing<Message*>>(capacity);
+    }
+  }
+  const auto& topo = runtime_.topology();
+  command_out_.assign(topo.workers, nullptr);
+  reply_out_.assign(topo.repliers, nullptr);
+  control_out_.assign(thread_count, nullptr);
+  overflow_.resize(thread_count);
+  ring_doorbell_.assign(thread_count, false);
+}
+
+void StageThread::start() {
+  if (runtime_.topology().backend == IoBackendKind::kIoUring) {
+    backend_ = make_uring_backend(*this, doorbell_.fd());
+    if (!backend_) {
+      throw std::runtime_error("io_uring was requested but could not be set up");
+    }
+  } else {
+    backend_ = make_epoll_backend(*this, doorbell_.fd());
+  }
+  for (int fd : listeners_) {
+    backend_->add_listener(fd);
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+void StageThread::join() {
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+void StageThread::run() {
+  uint32_t idle_polls = 0;
+  const uint32_t spin = runtime_.topology().spin_iterations;
+  for (;;) {
+    now_ms_ = unix_time_ms();
+    if (runtime_.stopping()) {
+      stop_parsing();
+      if (finished_stopping()) {
+        return;
+      }
+    }
+    bool worked = drain_inbound();
+    flush_outgoing();
+    flush_connections();
+    run_timers(now_ms_);
+    if (worked) {
+      idle_polls = 0;
+      backend_->wait(0);
+      continue;
+    }
+    if (idle_polls < spin) {
+      ++idle_polls;
+      backend_->wait(0);
+      continue;
+    }
+    idle_polls = 0;
+    doorbell_.set_parked(true);
+    if (inbound_pending()) {
+      doorbell_.set_parked(false);
+      continue;
+    }
+    backend_->wait(park_timeout_ms(now_ms_));
+    doorbell_.set_parked(false);
+    doorbell_.drain();
+  }
+}
+
+bool StageThread::finished_stopping() const {
+  if (runtime_.counters().connected_clients.load() == 0 && local_.empty() && !inbound_pending()) {
+    return true;
+  }
+  return unix_time_ms() > runtime_.stop_deadline_ms();
+}
+
+bool StageThread::inbound_pending() const {
+  if (!local_.empty()) {
+    return true;
+  }
+  for (const auto& ring : inbound_) {
+    if (ring && !ring->empty_approx()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+int StageThread::park_timeout_ms(int64_t now_ms) const {
+  if (runtime_.stopping()) {
+    return 10;
+  }
+  if (shard_) {
+    return static_cast<int>(std::clamp<int64_t>(next_expire_ms_ - now_ms, 1, 1000));
+  }
+  return -1;
+}
+
+bool StageThread::drain_inbound() {
+  bool worked = false;
+  // Messages to self first: they are the continuation of what this thread just did.
+  while (!local_.empty()) {
+    Message* m = local_.front();
+    local_.pop_front();
+    handle(m);
+    worked = true;
+  }
+  for (auto& ring : inbound_) {
+    if (!ring) {
+      continue;
+    }
+    Message* m;
+    while (ring->try_pop(m)) {
+      handle(m);
+      worked = true;
+    }
+  }
+  // Batches produced just now for this same thread run in this iteration too.
+  flush_outgoing();
+  while (!local_.empty()) {
+    Message* m = local_.front();
+    local_.pop_front();
+    handle(m);
+    flush_outgoing();
+  }
+  return worked;
+}
+
+void StageThread::handle(Message* message) {
+  switch (message->kind) {
+    case Message::Kind::kCommands:
+      run_commands(static_cast<CommandBatch&>(*message));
+      break;
+    case Message::Kind::kReplies:
+      take_replies(static_cast<ReplyBatch&>(*message));
+      break;
+    case Message::Kind::kControl:
+      for (const auto& item : static_cast<ControlBatch&>(*message).items) {
+        if (item.type == ControlItem::Type::kNewConnection) {
+          adopt_connection(item.conn);
+        } else {
+          resume_read(item.conn);
+        }
+      }
+      break;
+  }
+  delete message;
+}
+
+void StageThread::send_message(uint32_t thread, Message* message) {
+  if (thread == index_) {
+    local_.push_back(message);
+    return;
+  }
+  auto& overflow = overflow_[thread];
+  if (overflow.empty() && runtime_.thread(thread).inbound_from(index_).try_push(message)) {
+    ring_doorbell_[thread] = true;
+    return;
+  }
+  overflow.push_back(message);
+}
+
+void StageThread::flush_outgoing() {
+  for (uint32_t w = 0; w < command_out_.size(); ++w) {
+    if (command_out_[w]) {
+      command_out_[w]->seal();
+      send_message(runtime_.worker_thread(w), command_out_[w]);
+      command_out_[w] = nullptr;
+    }
+  }
+  for (uint32_t r = 0; r < reply_out_.size(); ++r) {
+    if (reply_out_[r]) {
+      send_message(runtime_.replier_thread(r), reply_out_[r]);
+      reply_out_[r] = nullptr;
+    }
+  }
+  for (uint32_t t = 0; t < control_out_.size(); ++t) {
+    if (control_out_[t]) {
+      send_message(t, control_out_[t]);
+      control_out_[t] = nullptr;
+    }
+  }
+  for (uint32_t t = 0; t < overflow_.size(); ++t) {
+    auto& overflow = overflow_[t];
+    while (!overflow.empty() && runtime_.thread(t).inbound_from(index_).try_push(overflow.front())) {
+      overflow.pop_front();
+      ring_doorbell_[t] = true;
+    }
+    if (ring_doorbell_[t]) {
+      ring_doorbell_[t] = false;
+      runtime_.thread(t).doorbell().ring_if_parked();
+    }
+  }
+}
+
+CommandBatch& StageThread::command_batch_for(uint32_t worker) {
+  if (!command_out_[worker]) {
+    command_out_[worker] = new CommandBatch();
+  }
+  return *command_out_[worker];
+}
+
+ReplyBatch& StageThread::reply_batch_for(uint32_t replier) {
+  if (!reply_out_[replier]) {
+    reply_out_[replier] = new ReplyBatch();
+  }
+  return *reply_out_[replier];
+}
+
+void StageThread::run_timers(int64_t now_ms) {
+  if (shard_ && now_ms >= next_expire_ms_) {
+    int64_t hz = std::clamp<int64_t>(runtime_.limits().hz.load(std::memory_order_relaxed), 1, 500);
+    next_expire_ms_ = now_ms + 1000 / hz;
+    constexpr size_t kSlotsPerStep = 256;
+    constexpr int kMaxSteps = 64;
+    // Redis's rule: keep going while a step finds more than a quarter of its sample expired.
+    for (int step = 0; step < kMaxSteps; ++step) {
+      size_t expired = shard_->expire_step(now_ms, kSlotsPerStep);
+      if (expired < kSlotsPerStep / 4) {
+        break;
+      }
+    }
+    publish_gauges();
+  }
+}
+
+void StageThread::on_accept(int listen_fd, int fd) {
+  (void)listen_fd;
+  auto& counters = runtime_.counters();
+  counters.connections_received.fetch_add(1, std::memory_order_relaxed);
+  if (runtime_.stopping() ||
+      counters.connected_clients.load() >= runtime_.limits().maxclients.load(std::memory_order_relaxed)) {
+    static constexpr char kMaxClients[] = "-ERR max number of clients reached\r\n";
+    [[maybe_unused]] ssize_t n = send(fd, kMaxClients, sizeof kMaxClients - 1, MSG_NOSIGNAL);
+    counters.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+    close(fd);
+    return;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  counters.connected_clients.fetch_add(1);
+  auto* conn = new Connection(runtime_.next_client_id(), fd);
+  uint32_t parser = runtime_.next_parser();
+  conn->parser_thread = runtime_.parser_thread(parser);
+  conn->replier_index = runtime_.next_replier();
+  conn->replier_thread = runtime_.replier_thread(conn->replier_index);
+  if (conn->parser_thread == index_) {
+    adopt_connection(conn);
+    return;
+  }
+  auto*& control = control_out_[conn->parser_thread];
+  if (!control) {
+    control = new ControlBatch();
+  }
+  control->items.push_back({ControlItem::Type::kNewConnection, conn});
+}
+
+}  // namespace tessera::runtime

@@ -1,0 +1,149 @@
+// StageThread: one OS thread hosting one or more stage roles: a parser (read sides of its
+// connections), a data worker (one Shard) and/or a replier (write sides). On small machines
+// one thread hosts all three and a request never crosses threads; on larger ones the roles
+// get their own threads and talk through SPSC rings.
+//
+// Loop (see run()): drain inbound rings and the local queue -> run the messages -> flush
+// outgoing batches (one ring slot and at most one doorbell per destination) -> send dirty
+// connections -> poll I/O. With nothing to do it spins `spin_iterations` polls, then parks
+// in its I/O wait (doorbell.h explains why no wake-up is lost).
+//
+// Thread safety: everything here is owned by the thread itself except `inbound_` rings
+// (their producers are other stage threads) and `doorbell_`.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "engine/shard.h"
+#include "runtime/io_backend.h"
+#include "runtime/messages.h"
+#include "runtime/doorbell.h"
+#include "runtime/runtime_state.h"
+#include "runtime/spsc_ring.h"
+
+namespace tessera::engine {
+class ServerView;
+}
+
+namespace tessera::runtime {
+
+class Runtime;
+
+class StageThread final : public IoHandler {
+ public:
+  StageThread(Runtime& runtime, uint32_t index);
+  ~StageThread() override;
+  StageThread(const StageThread&) = delete;
+  StageThread& operator=(const StageThread&) = delete;
+
+  // Role assignment, before start().
+  void host_parser(uint32_t parser_index) { parser_index_ = static_cast<int>(parser_index); }
+  void host_worker(uint32_t worker_index, uint32_t worker_count);
+  void host_replier(uint32_t replier_index) { replier_index_ = static_cast<int>(replier_index); }
+  void add_listener(int fd) { listeners_.push_back(fd); }
+
+  void start();
+  void join();
+
+  uint32_t index() const { return index_; }
+  Doorbell& doorbell() { return doorbell_; }
+  // The ring this thread consumes from producer thread `from`.
+  SpscRing<Message*>& inbound_from(uint32_t from) { return *inbound_[from]; }
+  void create_inbound_rings(uint32_t thread_count, size_t capacity);
+  const char* backend_name() const { return backend_ ? backend_->name() : "none"; }
+  // Commands dispatched by this thread's parser, per registry index (INFO commandstats).
+  uint64_t command_calls(size_t spec_index) const {
+    return command_calls_[spec_index].load(std::memory_order_relaxed);
+  }
+  void reset_command_calls();
+
+  // IoHandler
+  void on_accept(int listen_fd, int fd) override;
+  void on_recv(Connection* conn, long n) override;
+  void on_sent(Connection* conn) override;
+  void on_send_error(Connection* conn, int err) override;
+
+ private:
+  void run();
+  bool drain_inbound();
+  void handle(Message* message);
+  void flush_outgoing();
+  void send_message(uint32_t thread, Message* message);
+  bool inbound_pending() const;
+  int park_timeout_ms(int64_t now_ms) const;
+  void run_timers(int64_t now_ms);
+  bool finished_stopping() const;
+
+  // Parser role (parser_role.cc)
+  void adopt_connection(Connection* conn);
+  void parse_input(Connection* conn);
+  void dispatch(Connection* conn, std::vector<std::string_view>& args);
+  void route_multi_key(Connection* conn, uint64_t seq, const engine::CommandSpec& spec,
+                       std::span<const std::string_view> args);
+  void run_on_parser(Connection* conn, uint64_t seq, const engine::CommandSpec& spec,
+                     std::span<const std::string_view> args);
+  void reply_now(Connection* conn, uint64_t seq, std::string_view error_or_empty);
+  void end_read_side(Connection* conn);
+  void finish_read_side(Connection* conn);
+  void resume_read(Connection* conn);
+  void stop_parsing();
+  CommandBatch& command_batch_for(uint32_t worker);
+  ReplyBatch& reply_batch_for(uint32_t replier);
+
+  // Worker role (worker_role.cc)
+  void run_commands(CommandBatch& batch);
+  void publish_gauges();
+
+  // Replier role (replier_role.cc)
+  void take_replies(ReplyBatch& batch);
+  void deliver(Connection* conn, uint64_t seq, std::string_view model, const ReplyRecord& rec,
+               std::span<const uint32_t> positions);
+  void release_in_order(Connection* conn);
+  void emit(Connection* conn, std::string_view model, protocol::RespVersion resp);
+  void reply_handled(Connection* conn);
+  void flush_connections();
+  void check_output_limits(Connection* conn);
+  void fail_writes(Connection* conn);
+  void maybe_finalize(Connection* conn);
+
+  Runtime& runtime_;
+  const uint32_t index_;
+  Doorbell doorbell_;
+  std::unique_ptr<IoBackend> backend_;
+  std::vector<std::unique_ptr<SpscRing<Message*>>> inbound_;  // indexed by producer thread
+  std::thread thread_;
+
+  int parser_index_ = -1;
+  int replier_index_ = -1;
+  std::unique_ptr<engine::Shard> shard_;
+  std::vector<int> listeners_;
+
+  // Outgoing batches being filled this iteration, per destination role index.
+  std::vector<CommandBatch*> command_out_;  // per worker
+  std::vector<ReplyBatch*> reply_out_;      // per replier
+  std::vector<ControlBatch*> control_out_;  // per thread
+  std::vector<std::deque<Message*>> overflow_;  // per thread: rings were full
+  std::vector<bool> ring_doorbell_;             // per thread: rang this iteration
+  std::deque<Message*> local_;                  // messages to self
+
+  // Parser state
+  std::unordered_set<Connection*> parser_connections_;
+  std::vector<std::string_view> args_scratch_;
+  std::unique_ptr<std::atomic<uint64_t>[]> command_calls_;  // written only by this thread
+  bool parsing_stopped_ = false;
+  // Replier state
+  std::vector<Connection*> flush_list_;
+  int64_t replier_connections_ = 0;
+  std::string encode_scratch_;
+  // Worker state
+  int64_t next_expire_ms_ = 0;
+  int64_t gauges_published_ms_ = 0;
+  int64_t now_ms_ = 0;
+};
+
+}  // namespace tessera::runtime

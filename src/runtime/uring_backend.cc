@@ -1,0 +1,244 @@
+// IoBackend over io_uring (liburing): completion-based recv into conn->in, send from
+// conn->sending (double-buffered with conn->out so replies keep accumulating while a send
+// is in flight), single-shot accept re-armed per completion, and a read on the doorbell
+// eventfd so a parked thread wakes in io_uring_submit_and_wait.
+//
+// user_data = pointer | operation (pointers are 8-byte aligned, the low 3 bits are free).
+// Invariant: a Connection is never freed while recv_in_flight or send_in_flight is set;
+// read_busy/write_busy report them and the stages wait for the completions.
+#include <liburing.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "runtime/connection.h"
+#include "runtime/io_backend.h"
+
+namespace tessera::runtime {
+namespace {
+
+constexpr unsigned kRingEntries = 4096;
+constexpr size_t kRecvChunk = 16 * 1024;
+constexpr uint64_t kOpMask = 7;
+
+enum Op : uint64_t { kOpRecv = 1, kOpSend = 2, kOpAccept = 3, kOpDoorbell = 4 };
+
+class UringBackend final : public IoBackend {
+ public:
+  UringBackend(IoHandler& handler, int doorbell_fd) : handler_(handler), doorbell_fd_(doorbell_fd) {}
+  bool init() {
+    io_uring_params params{};
+    params.flags = IORING_SETUP_SUBMIT_ALL;
+    if (io_uring_queue_init_params(kRingEntries, &ring_, &params) < 0) {
+      std::memset(&params, 0, sizeof params);
+      if (io_uring_queue_init_params(kRingEntries, &ring_, &params) < 0) {
+        return false;
+      }
+    }
+    initialized_ = true;
+    arm_doorbell();
+    return true;
+  }
+  ~UringBackend() override {
+    if (initialized_) {
+      io_uring_queue_exit(&ring_);
+    }
+  }
+
+  const char* name() const override { return "io_uring"; }
+
+  void add_listener(int fd) override {
+    listening_ = fd;
+    arm_accept();
+  }
+  void remove_listener(int fd) override {
+    if (listening_ == fd) {
+      listening_ = -1;
+    }
+  }
+
+  void enable_read(Connection* conn) override {
+    conn->reading = true;
+    if (conn->recv_in_flight) {
+      return;
+    }
+    char* dst = conn->in.prepare(kRecvChunk);
+    io_uring_sqe* sqe = get_sqe();
+    io_uring_prep_recv(sqe, conn->fd, dst, conn->in.free_space(), 0);
+    io_uring_sqe_set_data64(sqe, reinterpret_cast<uint64_t>(conn) | kOpRecv);
+    conn->recv_in_flight = true;
+  }
+  void disable_read(Connection* conn) override { conn->reading = false; }
+  bool read_busy(const Connection* conn) const override { return conn->recv_in_flight; }
+
+  void flush(Connection* conn) override {
+    if (conn->send_in_flight || conn->out.empty()) {
+      return;
+    }
+    conn->sending.swap(conn->out);
+    submit_send(conn);
+  }
+  bool write_busy(const Connection* conn) const override { return conn->send_in_flight; }
+  void forget(Connection*) override {}
+
+  void wait(int timeout_ms) override {
+    if (timeout_ms == 0) {
+      io_uring_submit(&ring_);
+    } else if (timeout_ms < 0) {
+      io_uring_submit_and_wait(&ring_, 1);
+    } else {
+      __kernel_timespec ts{};
+      ts.tv_sec = timeout_ms / 1000;
+      ts.tv_nsec = static_cast<long long>(timeout_ms % 1000) * 1000000;
+      io_uring_cqe* cqe = nullptr;
+      io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+    }
+    reap();
+  }
+
+ private:
+  io_uring_sqe* get_sqe() {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    while (sqe == nullptr) {
+      io_uring_submit(&ring_);
+      sqe = io_uring_get_sqe(&ring_);
+    }
+    return sqe;
+  }
+
+  void submit_send(Connection* conn) {
+    auto data = conn->sending.readable();
+    io_uring_sqe* sqe = get_sqe();
+    io_uring_prep_send(sqe, conn->fd, data.data(), data.size(), MSG_NOSIGNAL);
+    io_uring_sqe_set_data64(sqe, reinterpret_cast<uint64_t>(conn) | kOpSend);
+    conn->send_in_flight = true;
+  }
+
+  void arm_accept() {
+    if (listening_ < 0) {
+      return;
+    }
+    io_uring_sqe* sqe = get_sqe();
+    io_uring_prep_accept(sqe, listening_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    io_uring_sqe_set_data64(sqe, (static_cast<uint64_t>(listening_) << 3) | kOpAccept);
+  }
+
+  void arm_doorbell() {
+    io_uring_sqe* sqe = get_sqe();
+    io_uring_prep_read(sqe, doorbell_fd_, &doorbell_value_, sizeof doorbell_value_, 0);
+    io_uring_sqe_set_data64(sqe, kOpDoorbell);
+  }
+
+  void reap() {
+    // Completions are copied out first: handlers may submit (and a full CQ must drain).
+    for (;;) {
+      io_uring_cqe* cqe;
+      unsigned head;
+      unsigned count = 0;
+      Completion batch[kBatch];
+      io_uring_for_each_cqe(&ring_, head, cqe) {
+        batch[count++] = Completion{cqe->user_data, cqe->res};
+        if (count == kBatch) {
+          break;
+        }
+      }
+      io_uring_cq_advance(&ring_, count);
+      for (unsigned i = 0; i < count; ++i) {
+        complete(batch[i]);
+      }
+      if (count < kBatch) {
+        return;
+      }
+    }
+  }
+
+  struct Completion {
+    uint64_t data;
+    int res;
+  };
+  static constexpr unsigned kBatch = 256;
+
+  void complete(const Completion& c) {
+    uint64_t op = c.data & kOpMask;
+    if (op == kOpDoorbell) {
+      arm_doorbell();
+      return;
+    }
+    if (op == kOpAccept) {
+      int listen_fd = static_cast<int>(c.data >> 3);
+      if (c.res >= 0) {
+        handler_.on_accept(listen_fd, c.res);
+      }
+      if (listen_fd == listening_ && c.res != -EBADF && c.res != -EINVAL) {
+        arm_accept();
+      }
+      return;
+    }
+    auto* conn = reinterpret_cast<Connection*>(c.data & ~kOpMask);
+    if (op == kOpRecv) {
+      conn->recv_in_flight = false;
+      if (c.res > 0) {
+        conn->in.commit(static_cast<size_t>(c.res));
+      }
+      if (c.res == -EAGAIN || c.res == -EINTR) {
+        if (conn->reading) {
+          enable_read(conn);
+        }
+        return;
+      }
+      handler_.on_recv(conn, c.res);
+      return;
+    }
+    // kOpSend
+    if (c.res < 0) {
+      if (c.res == -EAGAIN || c.res == -EINTR) {
+        submit_send(conn);
+        return;
+      }
+      conn->send_in_flight = false;
+      conn->sending.clear();
+      handler_.on_send_error(conn, c.res);
+      return;
+    }
+    conn->sending.consume(static_cast<size_t>(c.res));
+    if (!conn->sending.empty()) {
+      submit_send(conn);
+    } else if (!conn->out.empty()) {
+      conn->sending.swap(conn->out);
+      submit_send(conn);
+    } else {
+      conn->send_in_flight = false;
+    }
+    handler_.on_sent(conn);
+  }
+
+  IoHandler& handler_;
+  int doorbell_fd_;
+  io_uring ring_{};
+  bool initialized_ = false;
+  int listening_ = -1;
+  uint64_t doorbell_value_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<IoBackend> make_uring_backend(IoHandler& handler, int doorbell_fd) {
+  auto backend = std::make_unique<UringBackend>(handler, doorbell_fd);
+  if (!backend->init()) {
+    return nullptr;
+  }
+  return backend;
+}
+
+bool io_uring_available() {
+  io_uring ring;
+  if (io_uring_queue_init(8, &ring, 0) < 0) {
+    return false;
+  }
+  io_uring_queue_exit(&ring);
+  return true;
+}
+
+}  // namespace tessera::runtime

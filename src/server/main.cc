@@ -1,0 +1,83 @@
+// tessera-server: loads the configuration (embedded defaults, an optional file, flags),
+// picks the topology and I/O backend, opens the listener, starts the stage threads and waits
+// for SIGTERM/SIGINT (SHUTDOWN raises SIGTERM) to stop them gracefully.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <exception>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "runtime/runtime.h"
+#include "server/config.h"
+#include "server/listener.h"
+#include "server/server_state.h"
+#include "server/topology.h"
+#include "server/version.h"
+
+using namespace tessera;
+
+namespace {
+
+bool has_flag(int argc, char** argv, std::string_view flag) {
+  for (int i = 1; i < argc; ++i) {
+    if (argv[i] == flag) {
+      return true;
+    }
+  }
+  return false;
+}
+
+int run(int argc, char** argv) {
+  if (has_flag(argc, argv, "--help") || has_flag(argc, argv, "-h")) {
+    fmt::print("Usage: tessera-server [config-file] [--key value ...]\n\n{}", server::config_usage());
+    return 0;
+  }
+  if (has_flag(argc, argv, "--version") || has_flag(argc, argv, "-v")) {
+    fmt::print("tessera-server {} (Redis {} compatible)\n", server::kTesseraVersion, server::kRedisCompatibleVersion);
+    return 0;
+  }
+  server::Config config = server::load_config(argc, argv);
+
+  // Signals are taken synchronously by this thread; stage threads inherit the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  runtime::Topology topology = server::choose_topology(config, std::thread::hardware_concurrency());
+  int listen_fd = server::open_listener(config.bind, config.port, config.tcp_backlog);
+  server::ServerState state(config);
+  runtime::Runtime rt(topology, state);
+  state.attach(rt);
+  rt.add_resp_listener(listen_fd);
+  rt.start();
+  fmt::print(stderr, "tessera {}: io={} parsers={} workers={} repliers={} layout={}\n", server::kTesseraVersion,
+             rt.backend_name(), topology.parsers, topology.workers, topology.repliers,
+             topology.layout == runtime::ThreadLayout::kShared ? "shared" : "dedicated");
+  std::printf("listening resp %s %d\n", config.bind.c_str(), server::bound_port(listen_fd));
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  fmt::print(stderr, "tessera: received {}, shutting down\n", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  rt.request_stop();
+  rt.join();
+  close(listen_fd);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "tessera-server: {}\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,111 @@
+// ServerState: CONFIG, CLIENT LIST/KILL and shutdown for the engine; INFO is in info.cc.
+#include "server/server_state.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "runtime/connection.h"
+#include "runtime/runtime.h"
+
+namespace tessera::server {
+
+ServerState::ServerState(const Config& config) : config_(config), started_ms_(runtime::unix_time_ms()) {}
+
+void ServerState::attach(runtime::Runtime& runtime) {
+  runtime_ = &runtime;
+  apply_limits(config_);
+}
+
+void ServerState::apply_limits(const Config& c) {
+  auto& l = runtime_->limits();
+  l.proto_max_bulk_len.store(c.proto_max_bulk_len);
+  l.client_query_buffer_limit.store(c.client_query_buffer_limit);
+  l.output_hard_limit.store(c.client_output_buffer_hard);
+  l.output_soft_limit.store(c.client_output_buffer_soft);
+  l.output_soft_seconds.store(c.client_output_buffer_soft_seconds);
+  l.max_inflight_commands.store(c.client_max_inflight_commands);
+  l.maxclients.store(c.maxclients);
+  l.hz.store(c.hz);
+}
+
+void ServerState::config_get(std::span<const std::string_view> patterns, protocol::ReplyWriter& out) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  {
+    std::lock_guard lock(config_mutex_);
+    for (auto pattern : patterns) {
+      for (auto& kv : server::config_get(config_, pattern)) {
+        bool seen = false;
+        for (auto& existing : pairs) {
+          seen = seen || existing.first == kv.first;
+        }
+        if (!seen) {
+          pairs.push_back(std::move(kv));
+        }
+      }
+    }
+  }
+  out.map(static_cast<uint32_t>(pairs.size()));
+  for (auto& [key, value] : pairs) {
+    out.bulk(key);
+    out.bulk(value);
+  }
+}
+
+std::string ServerState::config_set(std::span<const std::string_view> args) {
+  std::lock_guard lock(config_mutex_);
+  Config updated = config_;
+  for (size_t i = 0; i + 1 < args.size(); i += 2) {
+    if (auto error = server::config_set(updated, args[i], args[i + 1])) {
+      return *error;
+    }
+  }
+  config_ = updated;
+  apply_limits(config_);
+  return {};
+}
+
+void ServerState::reset_stats() {
+  auto& c = runtime_->counters();
+  c.connections_received.store(0);
+  c.rejected_connections.store(0);
+  c.commands_processed.store(0);
+  c.net_input_bytes.store(0);
+  c.net_output_bytes.store(0);
+  c.output_limit_disconnections.store(0);
+  c.query_limit_disconnections.store(0);
+}
+
+std::string ServerState::client_list(uint64_t only_id) {
+  std::string text;
+  const int64_t now = runtime::unix_time_ms();
+  runtime_->registry().for_each(only_id, [&](const runtime::ClientInfo& info) {
+    const auto& s = info.session;
+    const runtime::Connection& conn = *info.conn;
+    int64_t idle_ms = now - conn.last_interaction_ms.load(std::memory_order_relaxed);
+    text += fmt::format(
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 "
+        "qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem={} tot-mem=0 events=r "
+        "cmd=NULL user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
+        s.client_id, s.peer, s.local, conn.fd, s.name, (now - s.created_ms) / 1000,
+        idle_ms > 0 ? idle_ms / 1000 : 0, s.db, conn.qbuf_bytes.load(std::memory_order_relaxed),
+        conn.omem_bytes.load(std::memory_order_relaxed), static_cast<int>(s.resp), s.lib_name, s.lib_ver);
+  });
+  return text;
+}
+
+int ServerState::client_kill(uint64_t id, std::string_view addr, uint64_t skip_id) {
+  return runtime_->registry().kill(id, std::string(addr), skip_id);
+}
+
+void ServerState::publish_session(const engine::SessionState& session) { runtime_->registry().publish(session); }
+
+void ServerState::request_shutdown() {
+  // main() waits for SIGTERM with sigwait; the stop is then the same as a signal's.
+  kill(getpid(), SIGTERM);
+}
+
+int64_t ServerState::now_ms() { return runtime::unix_time_ms(); }
+
+}  // namespace tessera::server

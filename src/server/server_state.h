@@ -1,0 +1,46 @@
+// ServerState: the server layer's implementation of engine::ServerView: CONFIG GET/SET over
+// the Config table (mutable keys are mirrored into the runtime's atomic limits), INFO text,
+// the client list, and shutdown requests.
+//
+// Thread safety: called from any parser thread. The Config copy is guarded by config_mutex_
+// (CONFIG is rare); everything else reads atomics or the registry (its own lock).
+#pragma once
+
+#include <mutex>
+#include <string>
+
+#include "engine/server_view.h"
+#include "server/config.h"
+
+namespace tessera::runtime {
+class Runtime;
+}
+
+namespace tessera::server {
+
+class ServerState final : public engine::ServerView {
+ public:
+  explicit ServerState(const Config& config);
+  // REQUIRES: called once, before the runtime starts.
+  void attach(runtime::Runtime& runtime);
+
+  void config_get(std::span<const std::string_view> patterns, protocol::ReplyWriter& out) override;
+  std::string config_set(std::span<const std::string_view> args) override;
+  void reset_stats() override;
+  std::string info_text(std::string_view section) override;
+  std::string client_list(uint64_t only_id) override;
+  int client_kill(uint64_t id, std::string_view addr, uint64_t skip_id) override;
+  void publish_session(const engine::SessionState& session) override;
+  void request_shutdown() override;
+  int64_t now_ms() override;
+
+ private:
+  void apply_limits(const Config& config);
+
+  std::mutex config_mutex_;
+  Config config_;
+  runtime::Runtime* runtime_ = nullptr;
+  int64_t started_ms_;
+};
+
+}  // namespace tessera::server

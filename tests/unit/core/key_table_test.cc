@@ -1,0 +1,349 @@
+// KeyTable: encodings, expiry, out-of-line values, incremental resize against a reference
+// model, SCAN completeness across growth, random_item, expire_step, memory accounting.
+#include "core/key_table.h"
+
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <random>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+using namespace tessera::core;
+
+namespace {
+
+std::string value_of(ItemView v) {
+  std::string scratch;
+  return std::string(v.value_bytes(scratch));
+}
+
+std::string key_name(size_t i) {
+  char buf[32];
+  int n = std::snprintf(buf, sizeof(buf), "key:%08zu", i);
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+struct Table {
+  KeyTable t;
+  void set(std::string_view k, std::string_view v, int64_t exp = kNoExpiry,
+           TtlPolicy ttl = TtlPolicy::kReplace) {
+    t.set(k, hash_key(k), v, exp, ttl);
+  }
+  ItemView find(std::string_view k, int64_t now = 0) { return t.find(k, hash_key(k), now); }
+  bool erase(std::string_view k, int64_t now = 0) { return t.erase(k, hash_key(k), now); }
+};
+
+}  // namespace
+
+TEST_CASE("set/find/overwrite/erase with raw and int encodings") {
+  Table tb;
+  CHECK_FALSE(tb.find("missing"));
+  tb.set("a", "hello");
+  ItemView v = tb.find("a");
+  REQUIRE(v);
+  CHECK(v.key() == "a");
+  CHECK(v.encoding() == ValueEncoding::kRaw);
+  CHECK(v.raw_value() == "hello");
+  CHECK(v.value_length() == 5);
+  CHECK(v.expire_at_ms() == kNoExpiry);
+
+  for (const char* s : {"0", "42", "-7", "9223372036854775807", "-9223372036854775808"}) {
+    tb.set("n", s);
+    ItemView n = tb.find("n");
+    REQUIRE(n);
+    CHECK(n.encoding() == ValueEncoding::kInt);
+    CHECK(value_of(n) == s);
+    CHECK(n.value_length() == std::string(s).size());
+  }
+  for (const char* s : {"007", "-0", "+1", "1 ", " 1", "9223372036854775808", "1.5", "", "-"}) {
+    tb.set("n", s);
+    ItemView n = tb.find("n");
+    REQUIRE(n);
+    CHECK(n.encoding() == ValueEncoding::kRaw);
+    CHECK(n.raw_value() == s);
+  }
+  tb.t.set_int("i", hash_key("i"), -123, kNoExpiry);
+  CHECK(tb.find("i").int_value() == -123);
+  CHECK(tb.t.size() == 3);
+  CHECK(tb.erase("a"));
+  CHECK_FALSE(tb.erase("a"));
+  CHECK_FALSE(tb.find("a"));
+  CHECK(tb.t.size() == 2);
+  tb.t.clear();
+  CHECK(tb.t.size() == 0);
+  CHECK_FALSE(tb.find("i"));
+  tb.set("after", "clear");
+  CHECK(value_of(tb.find("after")) == "clear");
+}
+
+TEST_CASE("binary keys with NULs, empty key, empty value") {
+  Table tb;
+  std::string k1("a\0b", 3);
+  std::string k2("a\0c", 3);
+  tb.set(k1, std::string("v\0\0", 3));
+  tb.set(k2, "two");
+  tb.set("", "empty-key");
+  tb.set("ev", "");
+  CHECK(tb.find(k1).raw_value() == std::string("v\0\0", 3));
+  CHECK(tb.find(k2).raw_value() == "two");
+  CHECK(tb.find("").raw_value() == "empty-key");
+  CHECK(tb.find("ev").raw_value().empty());
+  CHECK(tb.find("ev").value_length() == 0);
+  CHECK_FALSE(tb.find(std::string_view("a", 1)));
+  CHECK(tb.erase(""));
+  CHECK_FALSE(tb.find(""));
+}
+
+TEST_CASE("expiry: lazy delete, KEEPTTL, set_expiry, keys_with_expiry") {
+  Table tb;
+  tb.set("k", "v", 1000);
+  CHECK(tb.t.keys_with_expiry() == 1);
+  CHECK(tb.find("k", 999).expire_at_ms() == 1000);
+  tb.set("k", "v2", kNoExpiry, TtlPolicy::kKeep);
+  CHECK(tb.find("k", 999).expire_at_ms() == 1000);
+  tb.set("k", "v3");  // kReplace clears it
+  CHECK(tb.find("k", 5000).expire_at_ms() == kNoExpiry);
+  CHECK(tb.t.keys_with_expiry() == 0);
+  CHECK(tb.t.set_expiry("k", hash_key("k"), 2000, 10));
+  CHECK(tb.find("k", 10).expire_at_ms() == 2000);
+  CHECK(tb.t.set_expiry("k", hash_key("k"), 3000, 10));
+  CHECK(tb.find("k", 10).expire_at_ms() == 3000);
+  CHECK(value_of(tb.find("k", 10)) == "v3");
+  CHECK(tb.t.set_expiry("k", hash_key("k"), kNoExpiry, 10));
+  CHECK(tb.find("k", 1 << 30).expire_at_ms() == kNoExpiry);
+  CHECK_FALSE(tb.t.set_expiry("nope", hash_key("nope"), 5, 0));
+  tb.set("t", "x", 100);
+  CHECK(tb.find("t", 99));
+  CHECK(tb.t.size() == 2);
+  CHECK_FALSE(tb.find("t", 100));  // expired: deleted on access
+  CHECK(tb.t.size() == 1);
+  tb.set("t", "x", 100);
+  CHECK_FALSE(tb.erase("t", 200));  // expired keys do not count as erased
+  CHECK(tb.t.size() == 1);
+  CHECK(tb.t.keys_with_expiry() == 0);
+}
+
+TEST_CASE("large values live out of line; sizes cross the inline limit both ways") {
+  Table tb;
+  size_t before = tb.t.memory_bytes();
+  std::string big(1 << 20, 'x');
+  big[12345] = '\0';
+  tb.set("big", big, 5000);
+  CHECK(tb.find("big").raw_value() == big);
+  CHECK(tb.find("big").expire_at_ms() == 5000);
+  CHECK(tb.t.memory_bytes() >= before + big.size());
+  for (size_t n : {4000u, 4080u, 4090u, 4096u, 5000u, 10u, 100000u, 0u}) {
+    std::string v(n, 'y');
+    tb.set("big", v);
+    REQUIRE(tb.find("big").raw_value() == v);
+    tb.t.set_expiry("big", hash_key("big"), 777, 0);
+    REQUIRE(tb.find("big").raw_value() == v);
+    REQUIRE(tb.find("big").expire_at_ms() == 777);
+  }
+  std::string huge_key(10000, 'k');
+  tb.set(huge_key, "v");
+  tb.t.set_int(huge_key, hash_key(huge_key), 99, 123);
+  CHECK(tb.find(huge_key).key() == huge_key);
+  CHECK(value_of(tb.find(huge_key)) == "99");
+  tb.set(huge_key, big);
+  CHECK(tb.find(huge_key).raw_value() == big);
+  CHECK(tb.erase(huge_key));
+  CHECK(tb.erase("big"));
+  CHECK(tb.t.size() == 0);
+}
+
+TEST_CASE("overwrite with a view of the stored value (aliasing)") {
+  Table tb;
+  tb.set("k", "some value here");
+  ItemView v = tb.find("k");
+  tb.t.set(v.key(), hash_key("k"), v.raw_value(), 50);
+  CHECK(tb.find("k").raw_value() == "some value here");
+  std::string big(9000, 'b');
+  tb.set("k", big);
+  v = tb.find("k");
+  tb.t.set(v.key(), hash_key("k"), v.raw_value().substr(1), kNoExpiry);
+  CHECK(tb.find("k").raw_value() == big.substr(1));
+}
+
+TEST_CASE("randomized against std::unordered_map through several resizes") {
+  struct Ref {
+    std::string value;
+    int64_t expiry;
+  };
+  std::mt19937_64 rng(12345);
+  Table tb;
+  std::unordered_map<std::string, Ref> ref;
+  int64_t now = 1000;
+  constexpr size_t kKeys = 30000;
+  auto check_key = [&](const std::string& k) {
+    auto it = ref.find(k);
+    bool live = it != ref.end() && (it->second.expiry == 0 || it->second.expiry > now);
+    ItemView v = tb.find(k, now);
+    REQUIRE(bool(v) == live);
+    if (live) {
+      REQUIRE(value_of(v) == it->second.value);
+      REQUIRE(v.expire_at_ms() == it->second.expiry);
+    }
+    if (!live && it != ref.end()) {
+      ref.erase(it);
+    }
+  };
+  for (size_t op = 0; op < 200000; ++op) {
+    std::string k = key_name(rng() % kKeys);
+    uint64_t r = rng() % 100;
+    if (r < 50) {
+      std::string v;
+      if (rng() % 3 == 0) {
+        v = std::to_string(static_cast<int64_t>(rng()) >> (rng() % 64));
+      } else {
+        v.assign(rng() % 200, static_cast<char>('a' + rng() % 26));
+      }
+      int64_t exp = rng() % 4 == 0 ? now + static_cast<int64_t>(rng() % 5000) : kNoExpiry;
+      tb.set(k, v, exp);
+      ref[k] = Ref{v, exp};
+    } else if (r < 65) {
+      auto it = ref.find(k);
+      bool live = it != ref.end() && (it->second.expiry == 0 || it->second.expiry > now);
+      REQUIRE(tb.erase(k, now) == live);
+      ref.erase(k);
+    } else if (r < 70) {
+      int64_t exp = rng() % 2 ? now + static_cast<int64_t>(rng() % 5000) : kNoExpiry;
+      auto it = ref.find(k);
+      bool live = it != ref.end() && (it->second.expiry == 0 || it->second.expiry > now);
+      REQUIRE(tb.t.set_expiry(k, hash_key(k), exp, now) == live);
+      if (live) {
+        it->second.expiry = exp;
+      } else {
+        ref.erase(k);
+      }
+    } else if (r < 72) {
+      tb.t.expire_step(now, 64);
+    } else {
+      check_key(k);
+    }
+    if (op % 1000 == 0) {
+      now += 50;
+    }
+  }
+  for (size_t i = 0; i < kKeys; ++i) {
+    check_key(key_name(i));
+  }
+  CHECK(tb.t.size() == ref.size());
+  size_t with_exp = 0;
+  for (auto& [k, v] : ref) {
+    with_exp += v.expiry != 0;
+  }
+  CHECK(tb.t.keys_with_expiry() == with_exp);
+}
+
+TEST_CASE("scan reports every key present for the whole scan, across growth") {
+  Table tb;
+  constexpr size_t kInitial = 5000;
+  for (size_t i = 0; i < kInitial; ++i) {
+    tb.set(key_name(i), "v");
+  }
+  std::multiset<std::string> seen;
+  uint64_t cursor = 0;
+  size_t next_new = kInitial;
+  size_t calls = 0;
+  do {
+    cursor = tb.t.scan(cursor, 10, 0, [&](ItemView v) { seen.insert(std::string(v.key())); });
+    // Grow the table heavily between calls (several incremental resizes).
+    for (int j = 0; j < 40; ++j) {
+      tb.set(key_name(next_new++), "new");
+    }
+    ++calls;
+  } while (cursor != 0);
+  for (size_t i = 0; i < kInitial; ++i) {
+    REQUIRE(seen.count(key_name(i)) >= 1);
+  }
+  CHECK(calls > 10);
+  // Without concurrent changes, every key exactly once.
+  seen.clear();
+  cursor = 0;
+  do {
+    cursor = tb.t.scan(cursor, 100, 0, [&](ItemView v) { seen.insert(std::string(v.key())); });
+  } while (cursor != 0);
+  CHECK(seen.size() == tb.t.size());
+  std::set<std::string> unique(seen.begin(), seen.end());
+  CHECK(unique.size() == seen.size());
+  // Expired keys are skipped by scan.
+  Table small;
+  small.set("live", "1");
+  small.set("dead", "1", 10);
+  std::vector<std::string> got;
+  CHECK(small.t.scan(0, 100, 20, [&](ItemView v) { got.emplace_back(v.key()); }) == 0);
+  CHECK(got == std::vector<std::string>{"live"});
+  Table empty;
+  CHECK(empty.t.scan(0, 10, 0, [](ItemView) { FAIL("empty table"); }) == 0);
+}
+
+TEST_CASE("random_item returns live keys and covers the table") {
+  Table tb;
+  CHECK_FALSE(tb.t.random_item(1, 0));
+  for (size_t i = 0; i < 1000; ++i) {
+    tb.set(key_name(i), "v", i < 990 ? 10 : kNoExpiry);
+  }
+  // At now=10 only 10 keys are live: the fallback walk must find them.
+  std::set<std::string> got;
+  for (uint64_t r = 0; r < 200; ++r) {
+    ItemView v = tb.t.random_item(r * 0x9E3779B97F4A7C15ull, 10);
+    REQUIRE(v);
+    got.emplace(v.key());
+  }
+  for (const auto& k : got) {
+    CHECK(k >= key_name(990));
+  }
+  CHECK(got.size() > 5);
+  std::set<std::string> all;
+  for (uint64_t r = 0; r < 5000; ++r) {
+    all.emplace(tb.t.random_item(r * 7919 + 1, 0).key());
+  }
+  CHECK(all.size() > 900);
+  tb.t.expire_step(10, 1 << 20);
+  CHECK(tb.t.size() == 10);
+}
+
+TEST_CASE("expire_step resumes and removes only expired keys") {
+  Table tb;
+  for (size_t i = 0; i < 2000; ++i) {
+    tb.set(key_name(i), "v", i % 2 ? 100 : kNoExpiry);
+  }
+  CHECK(tb.t.expire_step(50, 1 << 20) == 0);
+  size_t removed = 0;
+  size_t steps = 0;
+  while (removed < 1000) {
+    size_t n = tb.t.expire_step(100, 64);
+    CHECK(n <= 64);
+    removed += n;
+    REQUIRE(++steps < 10000);
+  }
+  CHECK(removed == 1000);
+  CHECK(tb.t.size() == 1000);
+  CHECK(tb.t.keys_with_expiry() == 0);
+  CHECK(tb.t.expire_step(1 << 30, 1 << 20) == 0);
+}
+
+TEST_CASE("memory_bytes is honest for the 1M-key load shape (scaled down)") {
+  Table tb;
+  CHECK(tb.t.memory_bytes() < 1024);  // an empty table costs nothing but its header
+  constexpr size_t kN = 100000;
+  std::string value(16, 'v');
+  for (size_t i = 0; i < kN; ++i) {
+    tb.set(key_name(i), value);
+  }
+  double per_key = static_cast<double>(tb.t.memory_bytes()) / kN;
+  MESSAGE("bytes/key at 100k keys: " << per_key);
+  CHECK(per_key >= 32);  // the 32-byte item alone
+  CHECK(per_key <= 48);
+  size_t full = tb.t.memory_bytes();
+  for (size_t i = 0; i < kN; ++i) {
+    tb.erase(key_name(i));
+  }
+  CHECK(tb.t.memory_bytes() >= full / 2);  // freed blocks stay on free lists (slack)
+  tb.t.clear();
+  CHECK(tb.t.memory_bytes() < 1024);
+}
