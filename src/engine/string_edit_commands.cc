@@ -151,7 +151,9 @@ void setrange_command(CommandContext& ctx) {
   }
   const size_t at = static_cast<size_t>(*offset);
   std::string value(std::max(old.size(), at + patch.size()), '\0');
-  std::memcpy(value.data(), old.data(), old.size());
+  if (!old.empty()) {
+    std::memcpy(value.data(), old.data(), old.size());
+  }
   std::memcpy(value.data() + at, patch.data(), patch.size());
   ctx.shard->db(ctx.db).set(ctx.args[1], ctx.hash(1), value, core::kNoExpiry,
                             core::TtlPolicy::kKeep);

@@ -230,8 +230,6 @@ std::string config_usage() {
   }
   const int column = static_cast<int>(width);
   std::ostringstream text;
-  text << "Usage: tessera-server [/path/to/tessera.conf] [--config FILE] [--key value ...]\n"
-       << "Flags override the file; every key of the file is also a flag.\n\n";
   text << std::left << std::setw(column) << "  --config FILE" << "load a redis.conf-style file\n";
   for (const ConfigKey& key : config_keys()) {
     std::string rendered = key.render(defaults);

@@ -87,7 +87,8 @@ void load_config_file(Config& config, const std::string& path);
 // Throws std::runtime_error on unbalanced quotes.
 std::vector<std::string> split_config_line(std::string_view line);
 
-// --help text: every flag with its default and a one-line description, from the key table.
+// --help text: every flag with its default and a one-line description, from the key table,
+// one per line. The caller prints the "Usage:" line above it.
 std::string config_usage();
 
 // "512mb" -> bytes, "1gb", "100k", plain numbers. Redis semantics (k=1000, kb=1024 ...).
