@@ -355,6 +355,24 @@ void StageThread::resume_read(Connection* conn) {
   parse_input(conn);
 }
 
+void StageThread::close_idle_connections(int64_t now_ms) {
+  const int64_t timeout_s = runtime_.limits().idle_timeout_seconds.load(std::memory_order_relaxed);
+  if (timeout_s <= 0) {
+    return;
+  }
+  std::vector<Connection*> idle;
+  for (Connection* conn : parser_connections_) {
+    // A client waiting for replies is not idle (Redis exempts blocked clients likewise).
+    bool waiting = conn->next_seq != conn->replies_done.load(std::memory_order_acquire);
+    if (!waiting && now_ms - conn->last_interaction_ms.load(std::memory_order_relaxed) > timeout_s * 1000) {
+      idle.push_back(conn);
+    }
+  }
+  for (Connection* conn : idle) {
+    end_read_side(conn);
+  }
+}
+
 void StageThread::stop_parsing() {
   if (parsing_stopped_) {
     return;

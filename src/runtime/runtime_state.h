@@ -30,6 +30,8 @@ struct RuntimeLimits {
   std::atomic<int64_t> max_inflight_commands{16384};
   std::atomic<int64_t> maxclients{10000};
   std::atomic<int64_t> hz{10};
+  std::atomic<int64_t> idle_timeout_seconds{0};  // 0 = never
+  std::atomic<int64_t> tcp_keepalive_seconds{300};  // 0 = off
 };
 
 struct ServerCounters {

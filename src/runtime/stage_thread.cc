@@ -136,12 +136,19 @@ bool StageThread::inbound_pending() const {
 
 int StageThread::park_timeout_ms(int64_t now_ms) const {
   if (runtime_.stopping()) {
-    return 10;
+    return kStopPollMs;
+  }
+  int64_t deadline = -1;
+  if (parser_index_ >= 0 && runtime_.limits().idle_timeout_seconds.load(std::memory_order_relaxed) > 0) {
+    deadline = next_idle_check_ms_;
   }
   if (shard_) {
-    return static_cast<int>(std::clamp<int64_t>(next_expire_ms_ - now_ms, 1, 1000));
+    deadline = deadline < 0 ? next_expire_ms_ : std::min(deadline, next_expire_ms_);
   }
-  return -1;
+  if (deadline < 0) {
+    return -1;
+  }
+  return static_cast<int>(std::clamp<int64_t>(deadline - now_ms, 1, kIdleCheckIntervalMs));
 }
 
 bool StageThread::drain_inbound() {
@@ -256,6 +263,10 @@ ReplyBatch& StageThread::reply_batch_for(uint32_t replier) {
 }
 
 void StageThread::run_timers(int64_t now_ms) {
+  if (parser_index_ >= 0 && now_ms >= next_idle_check_ms_) {
+    next_idle_check_ms_ = now_ms + kIdleCheckIntervalMs;
+    close_idle_connections(now_ms);
+  }
   if (shard_ && now_ms >= next_expire_ms_) {
     int64_t hz = std::clamp<int64_t>(runtime_.limits().hz.load(std::memory_order_relaxed), 1, 500);
     next_expire_ms_ = now_ms + 1000 / hz;
@@ -286,6 +297,13 @@ void StageThread::on_accept(int listen_fd, int fd) {
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (int keepalive = static_cast<int>(runtime_.limits().tcp_keepalive_seconds.load(std::memory_order_relaxed));
+      keepalive > 0) {
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &keepalive, sizeof keepalive);
+    int interval = std::max(1, keepalive / 3);
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  }
   counters.connected_clients.fetch_add(1);
   auto* conn = new Connection(runtime_.next_client_id(), fd);
   uint32_t parser = runtime_.next_parser();

@@ -92,6 +92,8 @@ class StageThread final : public IoHandler {
   void finish_read_side(Connection* conn);
   void resume_read(Connection* conn);
   void stop_parsing();
+  // `timeout`: ends the read side of connections idle longer than the limit. O(connections).
+  void close_idle_connections(int64_t now_ms);
   CommandBatch& command_batch_for(uint32_t worker);
   ReplyBatch& reply_batch_for(uint32_t replier);
 
@@ -142,6 +144,9 @@ class StageThread final : public IoHandler {
   std::string encode_scratch_;
   // Worker state
   int64_t next_expire_ms_ = 0;
+  int64_t next_idle_check_ms_ = 0;
+  static constexpr int64_t kIdleCheckIntervalMs = 1000;
+  static constexpr int kStopPollMs = 10;  // while stopping: how often to re-check
   int64_t gauges_published_ms_ = 0;
   int64_t now_ms_ = 0;
 };

@@ -17,6 +17,7 @@
 namespace tessera::server {
 
 enum class IoBackend { kAuto, kIoUring, kEpoll };
+enum class ThreadLayout { kShared, kDedicated };
 
 struct Config {
   // Network
@@ -32,6 +33,8 @@ struct Config {
   int workers = 0;
   int repliers = 0;
   IoBackend io_backend = IoBackend::kAuto;
+  ThreadLayout thread_layout = ThreadLayout::kShared;
+  int64_t spin_polls = 0;
 
   // Limits (Redis names and defaults)
   int64_t proto_max_bulk_len = 512LL * 1024 * 1024;

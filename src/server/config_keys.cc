@@ -39,6 +39,10 @@ constexpr std::array<std::pair<std::string_view, IoBackend>, 3> kIoBackends = {{
     {"io_uring", IoBackend::kIoUring},
     {"epoll", IoBackend::kEpoll},
 }};
+constexpr std::array<std::pair<std::string_view, ThreadLayout>, 2> kThreadLayouts = {{
+    {"shared", ThreadLayout::kShared},
+    {"dedicated", ThreadLayout::kDedicated},
+}};
 
 bool equals_nocase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -128,28 +132,48 @@ std::optional<std::string> apply_loglevel(Config& config, ConfigValues values) {
   return one_of_error(kLogLevels);
 }
 
-std::optional<std::string> apply_io_backend(Config& config, ConfigValues values) {
+// A key whose value is one of a fixed set of names (io-backend, thread-layout).
+template <auto Field, const auto& Table>
+std::optional<std::string> apply_choice(Config& config, ConfigValues values) {
   if (values.size() == 1) {
-    for (const auto& [name, backend] : kIoBackends) {
+    for (const auto& [name, value] : Table) {
       if (equals_nocase(values[0], name)) {
-        config.io_backend = backend;
+        config.*Field = value;
         return std::nullopt;
       }
     }
   }
-  std::array<std::string_view, kIoBackends.size()> names;
-  std::transform(kIoBackends.begin(), kIoBackends.end(), names.begin(), [](const auto& e) { return e.first; });
+  std::array<std::string_view, Table.size()> names;
+  std::transform(Table.begin(), Table.end(), names.begin(), [](const auto& e) { return e.first; });
   return one_of_error(names);
 }
 
-std::string render_io_backend(const Config& config) {
-  for (const auto& [name, backend] : kIoBackends) {
-    if (backend == config.io_backend) {
+template <auto Field, const auto& Table>
+std::string render_choice(const Config& config) {
+  for (const auto& [name, value] : Table) {
+    if (value == config.*Field) {
       return std::string(name);
     }
   }
   return {};
 }
+
+// Keys Redis clients read (redis-benchmark asks CONFIG GET save / appendonly) for a feature
+// Tessera does not have: persistence. Only the "off" value is accepted.
+std::optional<std::string> apply_no_save(Config&, ConfigValues values) {
+  if (values.size() == 1 && values[0].empty()) {
+    return std::nullopt;
+  }
+  return "argument must be \"\" (Tessera does not persist data)";
+}
+std::string render_no_save(const Config&) { return ""; }
+std::optional<std::string> apply_no_appendonly(Config&, ConfigValues values) {
+  if (values.size() == 1 && equals_nocase(values[0], "no")) {
+    return std::nullopt;
+  }
+  return "argument must be 'no' (Tessera does not persist data)";
+}
+std::string render_no_appendonly(const Config&) { return "no"; }
 
 std::optional<std::string> apply_databases(Config& config, ConfigValues values) {
   if (auto error = apply_number<&Config::databases, 1, kIntMax>(config, values)) {
@@ -234,8 +258,13 @@ const ConfigKey kKeys[] = {
      apply_number<&Config::workers, 0, kMaxStageThreads>, render_number<&Config::workers>},
     {"repliers", "replier threads, 0 = derived from core count", kFixed, kOneWord,
      apply_number<&Config::repliers, 0, kMaxStageThreads>, render_number<&Config::repliers>},
-    {"io-backend", "socket I/O backend: auto, io_uring or epoll", kFixed, kOneWord, apply_io_backend,
-     render_io_backend},
+    {"io-backend", "socket I/O backend: auto, io_uring or epoll", kFixed, kOneWord,
+     apply_choice<&Config::io_backend, kIoBackends>, render_choice<&Config::io_backend, kIoBackends>},
+    {"thread-layout", "shared: each thread hosts a parser, a worker and a replier; dedicated: one role per thread",
+     kFixed, kOneWord, apply_choice<&Config::thread_layout, kThreadLayouts>,
+     render_choice<&Config::thread_layout, kThreadLayouts>},
+    {"spin-polls", "empty I/O polls a thread makes before it parks (0 = park at once)", kFixed, kOneWord,
+     apply_number<&Config::spin_polls, 0, kIntMax>, render_number<&Config::spin_polls>},
     {"proto-max-bulk-len", "largest bulk string a client may send, in bytes", kMutable, kOneWord,
      apply_number<&Config::proto_max_bulk_len, kMinBufferLimit, kInt64Max, true>,
      render_number<&Config::proto_max_bulk_len>},
@@ -251,6 +280,10 @@ const ConfigKey kKeys[] = {
      render_number<&Config::databases>},
     {"hz", "active expiry cycles per second per worker (clamped to 1..500)", kMutable, kOneWord, apply_hz,
      render_number<&Config::hz>},
+    {"save", "persistence snapshots: not supported, only \"\" (off) is accepted", kFixed, kOneWord, apply_no_save,
+     render_no_save},
+    {"appendonly", "append-only file: not supported, only no is accepted", kFixed, kOneWord, apply_no_appendonly,
+     render_no_appendonly},
     {"logfile", "log file path, empty = stderr", kFixed, kOneWord, apply_string<&Config::logfile>,
      render_string<&Config::logfile>},
     {"loglevel", "debug, verbose, notice or warning", kMutable, kOneWord, apply_loglevel,

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <stdexcept>
 #include <thread>
 
 #include <fmt/format.h>
@@ -40,6 +41,9 @@ int run(int argc, char** argv) {
     return 0;
   }
   server::Config config = server::load_config(argc, argv);
+  if (!config.logfile.empty() && std::freopen(config.logfile.c_str(), "a", stderr) == nullptr) {
+    throw std::runtime_error("cannot open logfile " + config.logfile);
+  }
 
   // Signals are taken synchronously by this thread; stage threads inherit the mask.
   sigset_t stop_signals;

@@ -28,6 +28,8 @@ void ServerState::apply_limits(const Config& c) {
   l.max_inflight_commands.store(c.client_max_inflight_commands);
   l.maxclients.store(c.maxclients);
   l.hz.store(c.hz);
+  l.idle_timeout_seconds.store(c.timeout);
+  l.tcp_keepalive_seconds.store(c.tcp_keepalive);
 }
 
 void ServerState::config_get(std::span<const std::string_view> patterns, protocol::ReplyWriter& out) {

@@ -14,7 +14,9 @@ runtime::Topology choose_topology(const Config& config, unsigned cores) {
   t.parsers = config.parsers > 0 ? static_cast<uint32_t>(config.parsers) : auto_threads;
   t.workers = config.workers > 0 ? static_cast<uint32_t>(config.workers) : auto_threads;
   t.repliers = config.repliers > 0 ? static_cast<uint32_t>(config.repliers) : auto_threads;
-  t.layout = runtime::ThreadLayout::kShared;
+  t.layout = config.thread_layout == ThreadLayout::kDedicated ? runtime::ThreadLayout::kDedicated
+                                                              : runtime::ThreadLayout::kShared;
+  t.spin_iterations = static_cast<uint32_t>(config.spin_polls);
   switch (config.io_backend) {
     case IoBackend::kIoUring:
       t.backend = runtime::IoBackendKind::kIoUring;

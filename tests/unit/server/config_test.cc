@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "server/config.h"
+#include "server/config_keys.h"
 
 namespace tessera::server {
 namespace {
@@ -87,7 +88,7 @@ TEST_CASE("no arguments gives the documented defaults") {
   CHECK(config.databases == 16);
   CHECK(config.loglevel == "notice");
   CHECK(config.config_file.empty());
-  CHECK(config_get(config, "*").size() == 18);
+  CHECK(config_get(config, "*").size() == config_keys().size());
 }
 
 TEST_CASE("split_config_line follows sdssplitargs") {
@@ -243,7 +244,7 @@ TEST_CASE("CONFIG GET renders Redis syntax and matches globs") {
                                                       "client-max-inflight-commands"});
   CHECK(names("log*") == std::vector<std::string>{"logfile", "loglevel"});
   CHECK(names("?z") == std::vector<std::string>{"hz"});
-  CHECK(names("*s").size() == 6);  // maxclients parsers workers repliers databases client-max-inflight-commands
+  CHECK(names("*s").size() == 7);  // maxclients parsers workers repliers databases client-max-inflight-commands spin-polls
 }
 
 TEST_CASE("CONFIG SET changes only mutable keys, all or nothing") {
