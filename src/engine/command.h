@@ -19,6 +19,7 @@ namespace tessera::engine {
 class Shard;
 struct SessionState;
 class ServerView;
+struct CrossShardState;
 
 enum class Routing : uint8_t {
   kLocal,       // no keyspace: runs on the parser thread (PING, ECHO, TIME, COMMAND, CONFIG)
@@ -60,6 +61,11 @@ struct CommandContext {
   SessionState* session = nullptr;     // set for kConnection commands
   ServerView* server = nullptr;        // set for kLocal/kConnection commands
   const uint64_t* key_hashes = nullptr;  // optional, parallel to args
+  // Set only for one part of a command split across shards under the ticket protocol:
+  // the shared state of its prepare/apply steps, and the positions of this part's keys
+  // among the whole command's keys.
+  CrossShardState* cross = nullptr;
+  std::span<const uint32_t> key_positions = {};
 
   uint64_t hash(size_t arg_index) const {
     return key_hashes ? key_hashes[arg_index] : core::hash_key(args[arg_index]);
@@ -82,6 +88,9 @@ struct CommandSpec {
   std::string_view since;    // Redis version that introduced it
   std::string_view summary;  // one line, for COMMAND DOCS and the README
   std::string_view acl_categories = {};  // e.g. "@write @string @slow"
+  // Cross-shard steps (cross_shard.h); null: no prepare, and `handler` is the apply step.
+  CommandHandler cross_prepare = nullptr;
+  CommandHandler cross_apply = nullptr;
 };
 
 // Looks a command up by name, case-insensitively. Null if unknown.

@@ -20,6 +20,7 @@
 
 #include "core/glob.h"
 #include "engine/command.h"
+#include "engine/cross_shard.h"
 #include "engine/errors.h"
 #include "engine/expire_commands.h"
 #include "engine/key_lookup.h"
@@ -295,10 +296,11 @@ constexpr CommandSpec kKeyCommands[] = {
      "@keyspace @read @slow"},
     {"rename", 3, kWrite | kAtomicMultiShard, Routing::kMultiKey, Join::kNone, 1, 2, 1,
      rename_command, "generic", "1.0.0", "Renames a key and overwrites the destination.",
-     "@keyspace @write @slow"},
+     "@keyspace @write @slow", rename_prepare, rename_apply},
     {"renamenx", 3, kWriteFast | kAtomicMultiShard, Routing::kMultiKey, Join::kNone, 1, 2, 1,
      renamenx_command, "generic", "1.0.0",
-     "Renames a key only when the target key name doesn't exist.", "@keyspace @write @fast"},
+     "Renames a key only when the target key name doesn't exist.", "@keyspace @write @fast",
+     renamenx_prepare, renamenx_apply},
     {"expire", -3, kWriteFast, Routing::kKey, Join::kNone, 1, 1, 1, expire_command, "generic",
      "1.0.0", "Sets the expiration time of a key in seconds.", "@keyspace @write @fast"},
     {"pexpire", -3, kWriteFast, Routing::kKey, Join::kNone, 1, 1, 1, pexpire_command,

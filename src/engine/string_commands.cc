@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "engine/command.h"
+#include "engine/cross_shard.h"
 #include "engine/errors.h"
 #include "engine/key_lookup.h"
 #include "engine/shard.h"
@@ -311,13 +312,13 @@ constexpr CommandSpec kStringCommands[] = {
     {"mset", -3, kMultiWrite, Routing::kMultiKey, Join::kAllOk, 1, -1, 2, mset_command,
      "string", "1.0.1", "Atomically creates or modifies the string values of one or more keys.",
      "@write @string @slow"},
-    // Join::kNone: the parts of a multi-shard MSETNX cannot be joined from independent
-    // replies; the runtime's atomic multi-shard path must run the check on all shards.
+    // Across shards, every part runs msetnx_prepare (existence check) before any runs
+    // msetnx_apply, and all parts reply the same value: Join::kNone forwards the first.
     {"msetnx", -3, kMultiWrite, Routing::kMultiKey, Join::kNone, 1, -1, 2, msetnx_command,
      "string", "1.0.1",
      "Atomically modifies the string values of one or more keys only when all keys don't "
      "exist.",
-     "@write @string @slow"},
+     "@write @string @slow", msetnx_prepare, msetnx_apply},
     {"getset", 3, kWriteFast, Routing::kKey, Join::kNone, 1, 1, 1, getset_command, "string",
      "1.0.0", "Returns the previous string value of a key after setting it to a new value.",
      "@write @string @fast"},

@@ -18,6 +18,7 @@
 namespace tessera::runtime {
 
 struct Connection;
+struct Transaction;
 
 struct Message {
   enum class Kind : uint8_t { kCommands, kReplies, kControl };
@@ -45,6 +46,7 @@ struct CommandRecord {
   int16_t db;
   protocol::RespVersion resp;
   PartInfo part;
+  Transaction* txn = nullptr;  // set for a part of a multi-shard command (transaction.h)
 };
 
 struct CommandBatch final : Message {

@@ -41,14 +41,6 @@ std::string unknown_command_error(std::span<const std::string_view> args) {
                               args[0].substr(0, kUnknownCommandArgsBudget), listed));
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
 }  // namespace
 
 void StageThread::adopt_connection(Connection* conn) {
@@ -255,20 +247,20 @@ void StageThread::route_multi_key(Connection* conn, uint64_t seq, const engine::
                                            static_cast<int16_t>(conn->session.db), conn->session.resp, PartInfo{}});
     return;
   }
-  if (spec.flags & engine::kAtomicMultiShard && spec.join != engine::Join::kAllOk) {
-    // Cross-shard MSETNX / RENAME / RENAMENX need the ticket protocol (not built yet).
-    reply_now(conn, seq,
-              fmt::format("ERR {} across keys owned by different workers is not supported yet "
-                          "(run with --workers 1)",
-                          lower(spec.name)));
-    return;
-  }
+  // Several shards: one part per shard, all under one ticket so the command is atomic
+  // (transaction.h).
   uint16_t part_count = 0;
   thread_local std::vector<int32_t> part_of_worker;
   part_of_worker.assign(workers, -1);
   for (uint32_t w : key_worker) {
     if (part_of_worker[w] < 0) {
       part_of_worker[w] = part_count++;
+    }
+  }
+  auto* txn = new Transaction(runtime_.tickets().next.fetch_add(1, std::memory_order_relaxed), part_count);
+  for (uint32_t w = 0; w < workers; ++w) {
+    if (part_of_worker[w] >= 0) {
+      txn->worker_threads.push_back(runtime_.worker_thread(w));
     }
   }
   for (uint32_t w = 0; w < workers; ++w) {
@@ -298,7 +290,7 @@ void StageThread::route_multi_key(Connection* conn, uint64_t seq, const engine::
     part.positions_count = static_cast<uint32_t>(batch.positions.size()) - part.positions_begin;
     batch.commands.push_back(CommandRecord{conn, seq, &spec, begin,
                                            static_cast<uint32_t>(batch.spans.size()) - begin,
-                                           static_cast<int16_t>(conn->session.db), conn->session.resp, part});
+                                           static_cast<int16_t>(conn->session.db), conn->session.resp, part, txn});
   }
 }
 

@@ -71,6 +71,12 @@ void Runtime::request_stop() {
   }
 }
 
+void Runtime::wake_workers() {
+  for (uint32_t w = 0; w < topology_.workers; ++w) {
+    threads_[worker_thread_[w]]->doorbell().ring_if_parked();
+  }
+}
+
 void Runtime::join() {
   for (auto& t : threads_) {
     t->join();

@@ -14,6 +14,7 @@
 
 #include "runtime/io_backend.h"
 #include "runtime/runtime_state.h"
+#include "runtime/transaction.h"
 
 namespace tessera::engine {
 class ServerView;
@@ -59,6 +60,9 @@ class Runtime {
   ConnectionRegistry& registry() { return registry_; }
   engine::ServerView& server() { return server_; }
   ShardGauges& gauges(uint32_t worker) { return gauges_[worker]; }
+  TicketBoard& tickets() { return tickets_; }
+  // Wakes every worker thread that is parked (a ticket completed: stalled sources may run).
+  void wake_workers();
   uint32_t thread_count() const { return static_cast<uint32_t>(threads_.size()); }
   StageThread& thread(uint32_t i) { return *threads_[i]; }
   const char* backend_name() const;
@@ -81,6 +85,7 @@ class Runtime {
   RuntimeLimits limits_;
   ServerCounters counters_;
   ConnectionRegistry registry_;
+  TicketBoard tickets_;
   std::unique_ptr<ShardGauges[]> gauges_;
   std::vector<std::unique_ptr<StageThread>> threads_;
   std::vector<uint32_t> parser_thread_;

@@ -36,6 +36,11 @@ StageThread::~StageThread() {
   for (auto* b : control_out_) {
     delete b;
   }
+  for (auto& inbox : inboxes_) {
+    for (auto* b : inbox.batches) {
+      delete b;
+    }
+  }
 }
 
 void StageThread::host_worker(uint32_t worker_index, uint32_t worker_count) {
@@ -54,6 +59,7 @@ void StageThread::create_inbound_rings(uint32_t thread_count, size_t capacity) {
   reply_out_.assign(topo.repliers, nullptr);
   control_out_.assign(thread_count, nullptr);
   overflow_.resize(thread_count);
+  inboxes_.resize(thread_count);
   ring_doorbell_.assign(thread_count, false);
 }
 
@@ -153,39 +159,44 @@ int StageThread::park_timeout_ms(int64_t now_ms) const {
 
 bool StageThread::drain_inbound() {
   bool worked = false;
-  // Messages to self first: they are the continuation of what this thread just did.
-  while (!local_.empty()) {
-    Message* m = local_.front();
-    local_.pop_front();
-    handle(m);
-    worked = true;
-  }
-  for (auto& ring : inbound_) {
-    if (!ring) {
-      continue;
+  // Repeat until quiet: a batch this thread sends itself (parser -> own worker -> own
+  // replier) is handled in the same iteration, so a request that stays on one thread is
+  // answered without another trip through the I/O wait.
+  for (;;) {
+    bool progressed = false;
+    while (!local_.empty()) {
+      Message* m = local_.front();
+      local_.pop_front();
+      handle(m, index_);
+      progressed = true;
     }
-    Message* m;
-    while (ring->try_pop(m)) {
-      handle(m);
-      worked = true;
+    for (uint32_t source = 0; source < inbound_.size(); ++source) {
+      if (!inbound_[source]) {
+        continue;
+      }
+      Message* m;
+      while (inbound_[source]->try_pop(m)) {
+        handle(m, source);
+        progressed = true;
+      }
     }
-  }
-  // Batches produced just now for this same thread run in this iteration too.
-  flush_outgoing();
-  while (!local_.empty()) {
-    Message* m = local_.front();
-    local_.pop_front();
-    handle(m);
+    if (shard_ && run_worker()) {
+      progressed = true;
+    }
     flush_outgoing();
+    if (!progressed && local_.empty()) {
+      return worked;
+    }
+    worked = worked || progressed;
   }
-  return worked;
 }
 
-void StageThread::handle(Message* message) {
+void StageThread::handle(Message* message, uint32_t source) {
   switch (message->kind) {
     case Message::Kind::kCommands:
-      run_commands(static_cast<CommandBatch&>(*message));
-      break;
+      // Queued, not run: the worker runs its inboxes in order (run_worker).
+      inboxes_[source].batches.push_back(static_cast<CommandBatch*>(message));
+      return;
     case Message::Kind::kReplies:
       take_replies(static_cast<ReplyBatch&>(*message));
       break;

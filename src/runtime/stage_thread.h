@@ -71,7 +71,7 @@ class StageThread final : public IoHandler {
  private:
   void run();
   bool drain_inbound();
-  void handle(Message* message);
+  void handle(Message* message, uint32_t source);
   void flush_outgoing();
   void send_message(uint32_t thread, Message* message);
   bool inbound_pending() const;
@@ -98,7 +98,14 @@ class StageThread final : public IoHandler {
   ReplyBatch& reply_batch_for(uint32_t replier);
 
   // Worker role (worker_role.cc)
-  void run_commands(CommandBatch& batch);
+  // Runs queued commands in per-source order; returns whether anything ran.
+  bool run_worker();
+  void run_record(const CommandBatch& batch, const CommandRecord& rec, engine::CommandHandler handler,
+                  engine::CrossShardState* cross);
+  // Ticket protocol (transaction.h): start the ticketed record at `source`'s cursor if its
+  // turn has come; finish the one this worker arrived at once the barrier opens.
+  bool start_ticket(uint32_t source);
+  bool finish_ticket();
   void publish_gauges();
 
   // Replier role (replier_role.cc)
@@ -142,7 +149,13 @@ class StageThread final : public IoHandler {
   std::vector<Connection*> flush_list_;
   int64_t replier_connections_ = 0;
   std::string encode_scratch_;
-  // Worker state
+  // Worker state: command batches per producing thread, consumed in order from `cursor`.
+  struct WorkerInbox {
+    std::deque<CommandBatch*> batches;
+    size_t cursor = 0;
+  };
+  std::vector<WorkerInbox> inboxes_;  // per source thread
+  int active_source_ = -1;            // the inbox whose ticketed record we arrived at
   int64_t next_expire_ms_ = 0;
   int64_t next_idle_check_ms_ = 0;
   static constexpr int64_t kIdleCheckIntervalMs = 1000;

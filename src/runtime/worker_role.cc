@@ -1,6 +1,7 @@
-// Worker role of a StageThread: runs the commands of a batch against the thread's Shard, in
-// arrival order, and appends each protocol-neutral reply to the batch bound for the
-// command's replier. No locks: the shard belongs to this thread alone.
+// Worker role of a StageThread: runs the commands queued from each source thread against
+// the thread's Shard, in arrival order per source, and appends each protocol-neutral reply
+// to the batch bound for the command's replier. No locks: the shard belongs to this thread.
+// Parts of multi-shard commands follow the ticket protocol of transaction.h.
 #include "engine/command.h"
 #include "runtime/connection.h"
 #include "runtime/runtime.h"
@@ -8,34 +9,123 @@
 
 namespace tessera::runtime {
 
-void StageThread::run_commands(CommandBatch& batch) {
-  for (const CommandRecord& rec : batch.commands) {
-    ReplyBatch& out = reply_batch_for(rec.conn->replier_index);
-    const size_t begin = out.model.size();
-    protocol::ReplyWriter writer(out.model);
-    engine::CommandContext ctx{std::span<const std::string_view>(batch.args.data() + rec.args_begin, rec.argc),
-                               writer,
-                               now_ms_,
-                               rec.db,
-                               shard_.get(),
-                               nullptr,
-                               nullptr,
-                               batch.hashes.data() + rec.args_begin};
-    rec.spec->handler(ctx);
-    PartInfo part = rec.part;
-    if (part.positions_count > 0) {
-      const uint32_t from = part.positions_begin;
-      part.positions_begin = static_cast<uint32_t>(out.positions.size());
-      out.positions.insert(out.positions.end(), batch.positions.begin() + from,
-                           batch.positions.begin() + from + part.positions_count);
+bool StageThread::run_worker() {
+  bool ran = false;
+  if (active_source_ >= 0) {
+    if (!finish_ticket()) {
+      return false;  // arrived at a ticket: nothing else may run until its barrier opens
     }
-    out.replies.push_back(ReplyRecord{rec.conn, rec.seq, begin, out.model.size(), rec.resp, false, part});
+    ran = true;
+  }
+  for (uint32_t source = 0; source < inboxes_.size(); ++source) {
+    WorkerInbox& inbox = inboxes_[source];
+    while (!inbox.batches.empty()) {
+      CommandBatch& batch = *inbox.batches.front();
+      bool stalled = false;
+      while (inbox.cursor < batch.commands.size()) {
+        const CommandRecord& rec = batch.commands[inbox.cursor];
+        if (rec.txn != nullptr) {
+          if (!start_ticket(source)) {
+            stalled = true;  // not this ticket's turn: hold this source back
+            break;
+          }
+          ran = true;
+          if (active_source_ >= 0) {
+            return ran;  // waiting at the barrier
+          }
+          continue;  // start_ticket finished it and advanced the cursor
+        }
+        run_record(batch, rec, rec.spec->handler, nullptr);
+        ++inbox.cursor;
+        ran = true;
+      }
+      if (stalled) {
+        break;
+      }
+      delete inbox.batches.front();
+      inbox.batches.pop_front();
+      inbox.cursor = 0;
+    }
   }
   // INFO reads these; once per millisecond keeps them fresh without a cost per batch.
-  if (now_ms_ != gauges_published_ms_) {
+  if (ran && now_ms_ != gauges_published_ms_) {
     gauges_published_ms_ = now_ms_;
     publish_gauges();
   }
+  return ran;
+}
+
+void StageThread::run_record(const CommandBatch& batch, const CommandRecord& rec, engine::CommandHandler handler,
+                             engine::CrossShardState* cross) {
+  ReplyBatch& out = reply_batch_for(rec.conn->replier_index);
+  const size_t begin = out.model.size();
+  protocol::ReplyWriter writer(out.model);
+  engine::CommandContext ctx{std::span<const std::string_view>(batch.args.data() + rec.args_begin, rec.argc),
+                             writer,
+                             now_ms_,
+                             rec.db,
+                             shard_.get(),
+                             nullptr,
+                             nullptr,
+                             batch.hashes.data() + rec.args_begin};
+  ctx.cross = cross;
+  ctx.key_positions = std::span<const uint32_t>(batch.positions.data() + rec.part.positions_begin,
+                                                rec.part.positions_count);
+  handler(ctx);
+  if (out.model.size() == begin && cross != nullptr && handler == rec.spec->cross_prepare) {
+    return;  // a prepare step writes no reply
+  }
+  PartInfo part = rec.part;
+  if (part.positions_count > 0) {
+    const uint32_t from = part.positions_begin;
+    part.positions_begin = static_cast<uint32_t>(out.positions.size());
+    out.positions.insert(out.positions.end(), batch.positions.begin() + from,
+                         batch.positions.begin() + from + part.positions_count);
+  }
+  out.replies.push_back(ReplyRecord{rec.conn, rec.seq, begin, out.model.size(), rec.resp, false, part});
+}
+
+bool StageThread::start_ticket(uint32_t source) {
+  WorkerInbox& inbox = inboxes_[source];
+  const CommandBatch& batch = *inbox.batches.front();
+  const CommandRecord& rec = batch.commands[inbox.cursor];
+  Transaction* txn = rec.txn;
+  if (runtime_.tickets().completed.load(std::memory_order_acquire) != txn->ticket) {
+    return false;
+  }
+  if (rec.spec->cross_prepare != nullptr) {
+    run_record(batch, rec, rec.spec->cross_prepare, &txn->state);
+  }
+  active_source_ = static_cast<int>(source);
+  if (txn->arrived.fetch_add(1, std::memory_order_acq_rel) + 1 == txn->parts) {
+    for (uint32_t thread : txn->worker_threads) {
+      if (thread != index_) {
+        runtime_.thread(thread).doorbell().ring_if_parked();
+      }
+    }
+  }
+  finish_ticket();
+  return true;
+}
+
+bool StageThread::finish_ticket() {
+  WorkerInbox& inbox = inboxes_[static_cast<size_t>(active_source_)];
+  const CommandBatch& batch = *inbox.batches.front();
+  const CommandRecord& rec = batch.commands[inbox.cursor];
+  Transaction* txn = rec.txn;
+  if (txn->arrived.load(std::memory_order_acquire) < txn->parts) {
+    return false;
+  }
+  engine::CommandHandler apply = rec.spec->cross_apply ? rec.spec->cross_apply : rec.spec->handler;
+  run_record(batch, rec, apply, &txn->state);
+  active_source_ = -1;
+  ++inbox.cursor;
+  if (txn->applied.fetch_add(1, std::memory_order_acq_rel) + 1 == txn->parts) {
+    runtime_.tickets().completed.store(txn->ticket + 1, std::memory_order_release);
+    delete txn;
+    runtime_.wake_workers();
+  }
+  return true;
 }
 
 void StageThread::publish_gauges() {

@@ -105,6 +105,29 @@ void exercise(runtime::Topology topology) {
   expected += ":" + std::to_string(kKeys - 3) + "\r\n";
   request += resp_command({"PING"});
   expected += "+PONG\r\n";
+  // Cross-shard atomic commands (the ticket protocol when workers > 1): whatever shards the
+  // keys land on, the results are Redis's.
+  for (int i = 10; i < 30; ++i) {
+    std::string from = "key:" + std::to_string(i);
+    std::string to = "renamed:" + std::to_string(i);
+    request += resp_command({"RENAME", from, to});
+    expected += "+OK\r\n";
+    request += resp_command({"GET", to});
+    std::string value = "v" + std::to_string(i);
+    expected += "$" + std::to_string(value.size()) + "\r\n" + value + "\r\n";
+    request += resp_command({"EXISTS", from});
+    expected += ":0\r\n";
+  }
+  request += resp_command({"RENAME", "nosuch", "other"});
+  expected += "-ERR no such key\r\n";
+  request += resp_command({"RENAMENX", "renamed:10", "renamed:11"});
+  expected += ":0\r\n";
+  request += resp_command({"MSETNX", "n1", "1", "n2", "2", "n3", "3", "n4", "4"});
+  expected += ":1\r\n";
+  request += resp_command({"MSETNX", "n5", "5", "n6", "6", "n7", "7", "n1", "x"});
+  expected += ":0\r\n";
+  request += resp_command({"MGET", "n1", "n5", "n4"});
+  expected += "*3\r\n$1\r\n1\r\n$-1\r\n$1\r\n4\r\n";
   REQUIRE(send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
   CHECK(read_exactly(fd, expected.size()) == expected);
 
