@@ -120,8 +120,11 @@ bool StageThread::finish_ticket() {
   run_record(batch, rec, apply, &txn->state);
   active_source_ = -1;
   ++inbox.cursor;
-  if (txn->applied.fetch_add(1, std::memory_order_acq_rel) + 1 == txn->parts) {
-    runtime_.tickets().completed.store(txn->ticket + 1, std::memory_order_release);
+  // Read before applying: once another part's increment makes it the last, it frees txn.
+  const uint32_t parts = txn->parts;
+  const uint64_t ticket = txn->ticket;
+  if (txn->applied.fetch_add(1, std::memory_order_acq_rel) + 1 == parts) {
+    runtime_.tickets().completed.store(ticket + 1, std::memory_order_release);
     delete txn;
     runtime_.wake_workers();
   }
