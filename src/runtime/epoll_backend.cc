@@ -91,7 +91,10 @@ class EpollBackend final : public IoBackend {
     for (int i = 0; i < n; ++i) {
       int fd = static_cast<int>(events[i].data.u64);
       if (fd == doorbell_fd_) {
-        continue;  // the owner drains the doorbell
+        uint64_t value;
+        while (read(doorbell_fd_, &value, sizeof value) > 0) {
+        }
+        continue;
       }
       if (listeners_.count(fd)) {
         accept_all(fd);

@@ -6,7 +6,7 @@
 //   - writing: flush(conn) hands conn->out to the kernel; on_sent(conn) reports progress
 //     (bytes left the buffers), on_send_error(conn, -errno) a failure;
 //   - accept: on_accept(fd) for each new socket of a listener;
-//   - the thread's doorbell eventfd wakes wait().
+//   - the thread's doorbell eventfd wakes wait(); the backend consumes its count.
 //
 // Thread safety: an IoBackend belongs to one stage thread; all calls come from it.
 #pragma once

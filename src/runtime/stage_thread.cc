@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <future>
 #include <stdexcept>
 
 #include "runtime/connection.h"
@@ -64,18 +65,31 @@ void StageThread::create_inbound_rings(uint32_t thread_count, size_t capacity) {
 }
 
 void StageThread::start() {
-  if (runtime_.topology().backend == IoBackendKind::kIoUring) {
-    backend_ = make_uring_backend(*this, doorbell_.fd());
-    if (!backend_) {
-      throw std::runtime_error("io_uring was requested but could not be set up");
+  // The backend is created on the stage thread itself (io_uring SINGLE_ISSUER); start()
+  // returns once it exists, or throws what went wrong.
+  std::promise<std::string> ready;
+  auto result = ready.get_future();
+  thread_ = std::thread([this, &ready] {
+    if (runtime_.topology().backend == IoBackendKind::kIoUring) {
+      backend_ = make_uring_backend(*this, doorbell_.fd());
+    } else {
+      backend_ = make_epoll_backend(*this, doorbell_.fd());
     }
-  } else {
-    backend_ = make_epoll_backend(*this, doorbell_.fd());
+    if (!backend_) {
+      ready.set_value("io_uring was requested but could not be set up");
+      return;
+    }
+    for (int fd : listeners_) {
+      backend_->add_listener(fd);
+    }
+    ready.set_value("");
+    run();
+  });
+  std::string error = result.get();
+  if (!error.empty()) {
+    thread_.join();
+    throw std::runtime_error(error);
   }
-  for (int fd : listeners_) {
-    backend_->add_listener(fd);
-  }
-  thread_ = std::thread([this] { run(); });
 }
 
 void StageThread::join() {
@@ -95,13 +109,12 @@ void StageThread::run() {
         return;
       }
     }
-    bool worked = drain_inbound();
-    flush_outgoing();
+    drain_inbound();
     flush_connections();
     run_timers(now_ms_);
-    if (worked) {
-      idle_polls = 0;
-      backend_->wait(0);
+    flush_outgoing();
+    if (inbound_pending()) {
+      backend_->wait(0);  // more work queued: poll I/O without blocking, then run it
       continue;
     }
     if (idle_polls < spin) {
@@ -110,6 +123,8 @@ void StageThread::run() {
       continue;
     }
     idle_polls = 0;
+    // Nothing queued: park right away. The blocking wait also submits the sends just
+    // queued, so a request-reply cycle costs one io_uring_enter (or one epoll_wait).
     doorbell_.set_parked(true);
     if (inbound_pending()) {
       doorbell_.set_parked(false);
@@ -117,7 +132,6 @@ void StageThread::run() {
     }
     backend_->wait(park_timeout_ms(now_ms_));
     doorbell_.set_parked(false);
-    doorbell_.drain();
   }
 }
 

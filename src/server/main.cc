@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/command.h"
 #include "runtime/runtime.h"
 #include "server/config.h"
 #include "server/listener.h"
@@ -31,6 +32,17 @@ bool has_flag(int argc, char** argv, std::string_view flag) {
   return false;
 }
 
+void print_command_table() {
+  fmt::print("| Command | Group | Arity | Since | Summary |\n|---|---|---|---|---|\n");
+  for (const auto& spec : engine::all_commands()) {
+    std::string name(spec.name);
+    for (char& c : name) {
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    fmt::print("| {} | {} | {} | {} | {} |\n", name, spec.group, spec.arity, spec.since, spec.summary);
+  }
+}
+
 int run(int argc, char** argv) {
   if (has_flag(argc, argv, "--help") || has_flag(argc, argv, "-h")) {
     fmt::print("Usage: tessera-server [config-file] [--key value ...]\n\n{}", server::config_usage());
@@ -38,6 +50,11 @@ int run(int argc, char** argv) {
   }
   if (has_flag(argc, argv, "--version") || has_flag(argc, argv, "-v")) {
     fmt::print("tessera-server {} (Redis {} compatible)\n", server::kTesseraVersion, server::kRedisCompatibleVersion);
+    return 0;
+  }
+  if (has_flag(argc, argv, "--commands-markdown")) {
+    // The README's command table is generated from the registry by this flag.
+    print_command_table();
     return 0;
   }
   server::Config config = server::load_config(argc, argv);
