@@ -13,6 +13,8 @@ KeyTable::KeyTable() : impl_(std::make_unique<Impl>()) {}
 
 KeyTable::~KeyTable() { impl_->release_all_out_of_line(); }
 
+void KeyTable::prefetch(uint64_t hash) const { impl_->live.prefetch(hash); }
+
 ItemView KeyTable::find(std::string_view key, uint64_t hash, int64_t now_ms) {
   Impl::Loc loc = impl_->locate(key, hash);
   if (!loc) {

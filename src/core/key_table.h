@@ -72,6 +72,10 @@ class KeyTable {
   KeyTable(const KeyTable&) = delete;
   KeyTable& operator=(const KeyTable&) = delete;
 
+  // Starts loading the index group of `hash` into the cache: a batch of commands calls it
+  // for the next command's key while running the current one.
+  void prefetch(uint64_t hash) const;
+
   // Lookup. An item whose expiry is <= now_ms is deleted and not returned.
   ItemView find(std::string_view key, uint64_t hash, int64_t now_ms);
 

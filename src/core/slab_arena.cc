@@ -63,18 +63,23 @@ SlabArena::SlabArena(size_t reserve_bytes)
           kCommitChunkBytes)) {}
 
 SlabArena::~SlabArena() {
-  if (base_ != nullptr) {
-    munmap(base_, reserved_);
+  if (mapping_ != nullptr) {
+    munmap(mapping_, mapping_bytes_);
   }
 }
 
 void SlabArena::reserve_region() {
-  void* p = mmap(nullptr, reserve_request_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                 -1, 0);
+  // One extra huge page of address space so the region can start on a 2 MiB boundary:
+  // with transparent huge pages, a random lookup over millions of items then costs a
+  // cache miss but rarely a TLB miss (the kernel's THP mode here is "madvise").
+  mapping_bytes_ = reserve_request_ + kHugePageBytes;
+  void* p = mmap(nullptr, mapping_bytes_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) {
     throw std::bad_alloc();
   }
-  base_ = static_cast<char*>(p);
+  mapping_ = static_cast<char*>(p);
+  base_ = reinterpret_cast<char*>(round_up(reinterpret_cast<uintptr_t>(mapping_), kHugePageBytes));
+  madvise(base_, reserve_request_, MADV_HUGEPAGE);
   reserved_ = reserve_request_;
   bump_ = kUnit;  // handle 0 stays null
 }

@@ -69,6 +69,9 @@ class SlabArena {
   void reserve_region();
   void commit_to(size_t end);
 
+  static constexpr size_t kHugePageBytes = 2 * 1024 * 1024;
+  char* mapping_ = nullptr;  // the whole mmap (base_ is its first 2 MiB boundary)
+  size_t mapping_bytes_ = 0;
   char* base_ = nullptr;
   size_t reserved_ = 0;    // bytes of virtual address space reserved (0 until first use)
   size_t reserve_request_;  // how much to reserve on first allocate()

@@ -24,6 +24,8 @@
 #include <new>
 #include <utility>
 
+#include <sys/mman.h>
+
 namespace tessera::core {
 
 class SlotIndex {
@@ -33,11 +35,22 @@ class SlotIndex {
   static constexpr uint8_t kDeleted = 0xFE;
   static constexpr uint8_t kTagMask = 0x7F;
   static constexpr size_t kNotFound = ~size_t{0};
+  static constexpr size_t kHugePageBytes = 2 * 1024 * 1024;
 
   SlotIndex() = default;
   explicit SlotIndex(size_t groups) : groups_(groups) {
     size_t cap = capacity();
-    mem_ = static_cast<uint8_t*>(std::aligned_alloc(kGroupSize, cap * kSlotBytes));
+    size_t bytes = cap * kSlotBytes;
+    if (bytes >= kHugePageBytes) {
+      // Large indexes sit on transparent huge pages: a random probe then rarely misses
+      // the TLB. Rounded up to whole huge pages (aligned_alloc needs a multiple).
+      mem_ = static_cast<uint8_t*>(std::aligned_alloc(kHugePageBytes, (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes));
+      if (mem_ != nullptr) {
+        madvise(mem_, bytes, MADV_HUGEPAGE);
+      }
+    } else {
+      mem_ = static_cast<uint8_t*>(std::aligned_alloc(kGroupSize, bytes));
+    }
     if (mem_ == nullptr) {
       throw std::bad_alloc();
     }
@@ -59,7 +72,10 @@ class SlotIndex {
   size_t deleted() const { return deleted_; }
   size_t bytes() const { return capacity() * kSlotBytes; }
 
-  static uint8_t tag_of(uint64_t hash) { return static_cast<uint8_t>(hash & kTagMask); }
+  // The tag comes from middle bits: the low bits pick the shard (hash % workers) and the
+  // high bits the group, so either would repeat across a group's entries.
+  static constexpr int kTagShift = 32;
+  static uint8_t tag_of(uint64_t hash) { return static_cast<uint8_t>((hash >> kTagShift) & kTagMask); }
   static bool is_full(uint8_t ctrl) { return (ctrl & kEmpty) == 0; }
 
   // REQUIRES: groups() > 0.
@@ -72,6 +88,15 @@ class SlotIndex {
     return num / groups_;
   }
   size_t next_group(size_t g) const { return g + 1 == groups_ ? 0 : g + 1; }
+
+  // Starts loading the home group of `hash` (control bytes and handles) into the cache.
+  void prefetch(uint64_t hash) const {
+    if (groups_ != 0) {
+      size_t g = home_group(hash);
+      __builtin_prefetch(ctrl_() + g * kGroupSize);
+      __builtin_prefetch(handles_() + g * kGroupSize);
+    }
+  }
 
   uint8_t ctrl(size_t slot) const { return ctrl_()[slot]; }
   uint32_t handle(size_t slot) const { return handles_()[slot]; }

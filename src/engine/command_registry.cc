@@ -1,7 +1,6 @@
 // The command registry: the families' spec tables joined into one, with a case-insensitive
 // name index built once on first use (thread-safe static initialisation, read-only after).
 #include <algorithm>
-#include <cctype>
 #include <unordered_map>
 #include <vector>
 
@@ -10,11 +9,16 @@
 namespace tessera::engine {
 namespace {
 
+inline unsigned char ascii_lower(char c) {
+  unsigned char u = static_cast<unsigned char>(c);
+  return (u >= 'A' && u <= 'Z') ? static_cast<unsigned char>(u | 0x20) : u;
+}
+
 struct CaseInsensitiveHash {
   size_t operator()(std::string_view s) const {
     uint64_t h = 1469598103934665603ULL;  // FNV-1a
     for (char c : s) {
-      h ^= static_cast<unsigned char>(std::tolower(static_cast<unsigned char>(c)));
+      h ^= ascii_lower(c);
       h *= 1099511628211ULL;
     }
     return static_cast<size_t>(h);
@@ -23,9 +27,8 @@ struct CaseInsensitiveHash {
 
 struct CaseInsensitiveEqual {
   bool operator()(std::string_view a, std::string_view b) const {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-             return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
   }
 };
 

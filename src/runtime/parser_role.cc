@@ -138,7 +138,6 @@ void StageThread::reply_now(Connection* conn, uint64_t seq, std::string_view err
 }
 
 void StageThread::dispatch(Connection* conn, std::vector<std::string_view>& args) {
-  runtime_.counters().commands_processed.fetch_add(1, std::memory_order_relaxed);
   const uint64_t seq = conn->next_seq++;
   const engine::CommandSpec* spec = engine::find_command(args[0]);
   if (spec == nullptr) {

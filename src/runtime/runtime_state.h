@@ -37,7 +37,6 @@ struct RuntimeLimits {
 struct ServerCounters {
   std::atomic<uint64_t> connections_received{0};
   std::atomic<uint64_t> rejected_connections{0};
-  std::atomic<uint64_t> commands_processed{0};
   std::atomic<uint64_t> net_input_bytes{0};
   std::atomic<uint64_t> net_output_bytes{0};
   std::atomic<uint64_t> output_limit_disconnections{0};

@@ -143,7 +143,7 @@ bool StageThread::finished_stopping() const {
 }
 
 bool StageThread::inbound_pending() const {
-  if (!local_.empty()) {
+  if (!local_.empty() || (shard_ && worker_can_progress())) {
     return true;
   }
   for (const auto& ring : inbound_) {

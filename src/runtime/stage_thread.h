@@ -100,12 +100,17 @@ class StageThread final : public IoHandler {
   // Worker role (worker_role.cc)
   // Runs queued commands in per-source order; returns whether anything ran.
   bool run_worker();
+  static constexpr size_t kPrefetchDistance = 2;
+  void prefetch_ahead(const CommandBatch& batch, size_t index);
   void run_record(const CommandBatch& batch, const CommandRecord& rec, engine::CommandHandler handler,
                   engine::CrossShardState* cross);
   // Ticket protocol (transaction.h): start the ticketed record at `source`'s cursor if its
   // turn has come; finish the one this worker arrived at once the barrier opens.
   bool start_ticket(uint32_t source);
   bool finish_ticket();
+  // Whether ticket progress made by other threads lets held-back work run now. Part of the
+  // parking re-check: tickets complete without a message, so rings alone cannot tell.
+  bool worker_can_progress() const;
   void publish_gauges();
 
   // Replier role (replier_role.cc)

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <vector>
 #include <fmt/format.h>
 
 #include "engine/command.h"
@@ -42,6 +43,16 @@ std::string ServerState::info_text(std::string_view section) {
   const auto& counters = rt.counters();
   const auto& topo = rt.topology();
   const int64_t now = runtime::unix_time_ms();
+  // Per-thread, per-command call counts: summed here instead of a shared counter per command.
+  const auto commands = engine::all_commands();
+  std::vector<uint64_t> calls(commands.size(), 0);
+  uint64_t total_calls = 0;
+  for (size_t i = 0; i < commands.size(); ++i) {
+    for (uint32_t t = 0; t < rt.thread_count(); ++t) {
+      calls[i] += rt.thread(t).command_calls(i);
+    }
+    total_calls += calls[i];
+  }
   std::string out;
   auto header = [&](std::string_view name) {
     if (!out.empty()) {
@@ -91,7 +102,7 @@ std::string ServerState::info_text(std::string_view section) {
         "total_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\n"
         "keyspace_hits:{}\r\nkeyspace_misses:{}\r\nclient_output_buffer_limit_disconnections:{}\r\n"
         "client_query_buffer_limit_disconnections:{}\r\n",
-        counters.connections_received.load(), counters.commands_processed.load(), counters.net_input_bytes.load(),
+        counters.connections_received.load(), total_calls, counters.net_input_bytes.load(),
         counters.net_output_bytes.load(), counters.rejected_connections.load(), expired, hits, misses,
         counters.output_limit_disconnections.load(), counters.query_limit_disconnections.load());
   }
@@ -111,16 +122,11 @@ std::string ServerState::info_text(std::string_view section) {
   }
   if (wants(section, "commandstats", false)) {
     header("Commandstats");
-    auto commands = engine::all_commands();
     for (size_t i = 0; i < commands.size(); ++i) {
-      uint64_t calls = 0;
-      for (uint32_t t = 0; t < rt.thread_count(); ++t) {
-        calls += rt.thread(t).command_calls(i);
-      }
-      if (calls > 0) {
+      if (calls[i] > 0) {
         // Per-command CPU time is not measured (usec is reported as 0).
         out += fmt::format("cmdstat_{}:calls={},usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=0\r\n",
-                           commands[i].name, calls);
+                           commands[i].name, calls[i]);
       }
     }
   }

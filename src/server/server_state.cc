@@ -8,6 +8,7 @@
 
 #include "runtime/connection.h"
 #include "runtime/runtime.h"
+#include "runtime/stage_thread.h"
 
 namespace tessera::server {
 
@@ -72,7 +73,9 @@ void ServerState::reset_stats() {
   auto& c = runtime_->counters();
   c.connections_received.store(0);
   c.rejected_connections.store(0);
-  c.commands_processed.store(0);
+  for (uint32_t t = 0; t < runtime_->thread_count(); ++t) {
+    runtime_->thread(t).reset_command_calls();
+  }
   c.net_input_bytes.store(0);
   c.net_output_bytes.store(0);
   c.output_limit_disconnections.store(0);
