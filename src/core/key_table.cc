@@ -15,6 +15,12 @@ KeyTable::~KeyTable() { impl_->release_all_out_of_line(); }
 
 void KeyTable::prefetch(uint64_t hash) const { impl_->live.prefetch(hash); }
 
+void KeyTable::prefetch_item(uint64_t hash) const {
+  if (uint32_t h = impl_->live.first_tag_match(hash)) {
+    __builtin_prefetch(impl_->arena.pointer(h));
+  }
+}
+
 ItemView KeyTable::find(std::string_view key, uint64_t hash, int64_t now_ms) {
   Impl::Loc loc = impl_->locate(key, hash);
   if (!loc) {

@@ -75,6 +75,8 @@ class KeyTable {
   // Starts loading the index group of `hash` into the cache: a batch of commands calls it
   // for the next command's key while running the current one.
   void prefetch(uint64_t hash) const;
+  // Second stage, a little later: starts loading the item the index points at for `hash`.
+  void prefetch_item(uint64_t hash) const;
 
   // Lookup. An item whose expiry is <= now_ms is deleted and not returned.
   ItemView find(std::string_view key, uint64_t hash, int64_t now_ms);

@@ -98,6 +98,17 @@ class SlotIndex {
     }
   }
 
+  // The handle of the first slot of the home group whose tag matches, or 0 (null handle).
+  // Meant for a second prefetch stage, once prefetch() has brought the group in.
+  uint32_t first_tag_match(uint64_t hash) const {
+    if (groups_ == 0) {
+      return 0;
+    }
+    size_t g = home_group(hash);
+    uint32_t m = match_tag(g, tag_of(hash));
+    return m == 0 ? 0 : handles_()[g * kGroupSize + static_cast<size_t>(__builtin_ctz(m))];
+  }
+
   uint8_t ctrl(size_t slot) const { return ctrl_()[slot]; }
   uint32_t handle(size_t slot) const { return handles_()[slot]; }
   void set_handle(size_t slot, uint32_t h) { handles_()[slot] = h; }

@@ -100,8 +100,8 @@ class StageThread final : public IoHandler {
   // Worker role (worker_role.cc)
   // Runs queued commands in per-source order; returns whether anything ran.
   bool run_worker();
-  static constexpr size_t kPrefetchDistance = 2;
-  void prefetch_ahead(const CommandBatch& batch, size_t index);
+  static constexpr size_t kPrefetchDistance = 4;
+  void prefetch_ahead(const CommandBatch& batch, size_t cursor);
   void run_record(const CommandBatch& batch, const CommandRecord& rec, engine::CommandHandler handler,
                   engine::CrossShardState* cross);
   // Ticket protocol (transaction.h): start the ticketed record at `source`'s cursor if its
