@@ -21,6 +21,7 @@
 #include "engine/session.h"
 #include "protocol/resp_parser.h"
 #include "runtime/byte_buffer.h"
+#include "runtime/byte_transform.h"
 #include "runtime/spsc_ring.h"
 
 namespace tessera::runtime {
@@ -53,7 +54,11 @@ struct Connection {
   uint32_t replier_index = 0;
 
   // ---- Read side (parser thread) ----
-  ByteBuffer in;
+  ByteBuffer in;                    // plain bytes to parse
+  ByteBuffer wire_in;               // received bytes, when a receive transform exists
+  std::unique_ptr<RecvTransform> recv_transform;
+  // Where the backend puts received bytes.
+  ByteBuffer& recv_buffer() { return recv_transform ? wire_in : in; }
   protocol::RespParser parser;
   engine::SessionState session;
   uint64_t next_seq = 0;
@@ -63,6 +68,7 @@ struct Connection {
   bool recv_in_flight = false; // io_uring: a recv SQE owns `in`'s free space
 
   // ---- Write side (replier thread) ----
+  std::unique_ptr<SendTransform> send_transform;
   uint64_t next_reply_seq = 0;
   std::map<uint64_t, PendingReply> window;  // out-of-order and partial replies
   ByteBuffer out;                           // encoded, not yet handed to the kernel

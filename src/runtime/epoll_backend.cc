@@ -148,13 +148,13 @@ class EpollBackend final : public IoBackend {
   }
 
   void read_once(Connection* conn) {
-    char* dst = conn->in.prepare(kRecvChunk);
-    ssize_t n = recv(conn->fd, dst, conn->in.free_space(), 0);
+    char* dst = conn->recv_buffer().prepare(kRecvChunk);
+    ssize_t n = recv(conn->fd, dst, conn->recv_buffer().free_space(), 0);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
       return;
     }
     if (n > 0) {
-      conn->in.commit(static_cast<size_t>(n));
+      conn->recv_buffer().commit(static_cast<size_t>(n));
     }
     handler_.on_recv(conn, n < 0 ? -errno : n);
   }

@@ -75,6 +75,10 @@ void StageThread::on_recv(Connection* conn, long n) {
     return;
   }
   runtime_.counters().net_input_bytes.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+  if (conn->recv_transform && !conn->recv_transform->decode(conn->wire_in, conn->in)) {
+    end_read_side(conn);
+    return;
+  }
   parse_input(conn);
 }
 

@@ -95,7 +95,11 @@ void StageThread::emit(Connection* conn, std::string_view model, protocol::RespV
   }
   encode_scratch_.clear();
   protocol::encode_resp(model, resp, encode_scratch_);
-  conn->out.append(encode_scratch_);
+  if (conn->send_transform) {
+    conn->send_transform->encode(encode_scratch_, conn->out);
+  } else {
+    conn->out.append(encode_scratch_);
+  }
   check_output_limits(conn);
 }
 

@@ -12,6 +12,7 @@
 #include <memory>
 #include <vector>
 
+#include "runtime/byte_transform.h"
 #include "runtime/io_backend.h"
 #include "runtime/runtime_state.h"
 #include "runtime/transaction.h"
@@ -46,6 +47,9 @@ class Runtime {
 
   // REQUIRES: before start(). The socket is listening and non-blocking.
   void add_resp_listener(int fd);
+  // REQUIRES: before start(). Installs per-connection transforms (the TLS seam).
+  void set_transform_factory(TransformFactory factory) { transform_factory_ = std::move(factory); }
+  const TransformFactory& transform_factory() const { return transform_factory_; }
   void start();
   // Graceful stop: stop accepting and reading, answer what was already read, close.
   // Safe from any thread (signal handling thread, SHUTDOWN).
@@ -86,6 +90,7 @@ class Runtime {
   ServerCounters counters_;
   ConnectionRegistry registry_;
   TicketBoard tickets_;
+  TransformFactory transform_factory_;
   std::unique_ptr<ShardGauges[]> gauges_;
   std::vector<std::unique_ptr<StageThread>> threads_;
   std::vector<uint32_t> parser_thread_;

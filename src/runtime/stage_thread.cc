@@ -331,6 +331,11 @@ void StageThread::on_accept(int listen_fd, int fd) {
   }
   counters.connected_clients.fetch_add(1);
   auto* conn = new Connection(runtime_.next_client_id(), fd);
+  if (const auto& factory = runtime_.transform_factory()) {
+    ConnectionTransforms transforms = factory(fd);
+    conn->recv_transform = std::move(transforms.recv);
+    conn->send_transform = std::move(transforms.send);
+  }
   uint32_t parser = runtime_.next_parser();
   conn->parser_thread = runtime_.parser_thread(parser);
   conn->replier_index = runtime_.next_replier();

@@ -76,9 +76,9 @@ class UringBackend final : public IoBackend {
     if (conn->recv_in_flight) {
       return;
     }
-    char* dst = conn->in.prepare(kRecvChunk);
+    char* dst = conn->recv_buffer().prepare(kRecvChunk);
     io_uring_sqe* sqe = get_sqe();
-    io_uring_prep_recv(sqe, conn->fd, dst, conn->in.free_space(), 0);
+    io_uring_prep_recv(sqe, conn->fd, dst, conn->recv_buffer().free_space(), 0);
     io_uring_sqe_set_data64(sqe, reinterpret_cast<uint64_t>(conn) | kOpRecv);
     conn->recv_in_flight = true;
   }
@@ -192,7 +192,7 @@ class UringBackend final : public IoBackend {
     if (op == kOpRecv) {
       conn->recv_in_flight = false;
       if (c.res > 0) {
-        conn->in.commit(static_cast<size_t>(c.res));
+        conn->recv_buffer().commit(static_cast<size_t>(c.res));
       }
       if (c.res == -EAGAIN || c.res == -EINTR) {
         if (conn->reading) {

@@ -34,7 +34,7 @@ struct Config {
   int repliers = 0;
   IoBackend io_backend = IoBackend::kAuto;
   ThreadLayout thread_layout = ThreadLayout::kShared;
-  int64_t spin_polls = 0;
+  int64_t spin_polls = 3;
 
   // Limits (Redis names and defaults)
   int64_t proto_max_bulk_len = 512LL * 1024 * 1024;

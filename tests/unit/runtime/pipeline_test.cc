@@ -77,11 +77,41 @@ std::string read_exactly(int fd, size_t expected) {
   return got;
 }
 
-void exercise(runtime::Topology topology) {
+// A stand-in for TLS at the transform seam: every byte XOR kMask on the wire, both ways.
+constexpr char kMask = 0x5A;
+
+std::string xor_bytes(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    c = static_cast<char>(c ^ kMask);
+  }
+  return out;
+}
+
+class XorRecv final : public runtime::RecvTransform {
+ public:
+  bool decode(runtime::ByteBuffer& wire, runtime::ByteBuffer& plain) override {
+    plain.append(xor_bytes(wire.readable()));
+    wire.consume(wire.size());
+    return true;
+  }
+};
+
+class XorSend final : public runtime::SendTransform {
+ public:
+  void encode(std::string_view plain, runtime::ByteBuffer& wire) override { wire.append(xor_bytes(plain)); }
+};
+
+void exercise(runtime::Topology topology, bool xor_transform = false) {
   FakeServer server;
   int port = 0;
   int listen_fd = listen_loopback(port);
   runtime::Runtime rt(topology, server);
+  if (xor_transform) {
+    rt.set_transform_factory([](int) {
+      return runtime::ConnectionTransforms{std::make_unique<XorRecv>(), std::make_unique<XorSend>()};
+    });
+  }
   rt.add_resp_listener(listen_fd);
   rt.start();
   int fd = connect_loopback(port);
@@ -128,6 +158,10 @@ void exercise(runtime::Topology topology) {
   expected += ":0\r\n";
   request += resp_command({"MGET", "n1", "n5", "n4"});
   expected += "*3\r\n$1\r\n1\r\n$-1\r\n$1\r\n4\r\n";
+  if (xor_transform) {
+    request = xor_bytes(request);
+    expected = xor_bytes(expected);
+  }
   REQUIRE(send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
   CHECK(read_exactly(fd, expected.size()) == expected);
 
@@ -163,4 +197,14 @@ TEST_CASE("single thread, io_uring when available") {
   runtime::Topology t;
   t.backend = runtime::io_uring_available() ? runtime::IoBackendKind::kIoUring : runtime::IoBackendKind::kEpoll;
   exercise(t);
+}
+
+TEST_CASE("receive and send transforms (the TLS seam) see every byte, on parser and replier threads") {
+  runtime::Topology t;
+  t.parsers = 1;
+  t.workers = 2;
+  t.repliers = 1;
+  t.layout = runtime::ThreadLayout::kDedicated;
+  t.backend = runtime::IoBackendKind::kEpoll;
+  exercise(t, true);
 }
