@@ -91,7 +91,6 @@ struct Connection {
   std::atomic<uint64_t> qbuf_bytes{0};
   std::atomic<uint64_t> omem_bytes{0};
   std::atomic<int64_t> last_interaction_ms{0};
-  std::atomic<uint64_t> commands_total{0};
 };
 
 }  // namespace tessera::runtime

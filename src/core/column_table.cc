@@ -1,0 +1,445 @@
+// ColumnTable: construction, key lookup, reads and writes (see column_table.h).
+// Compaction, expiry, scan, growth and memory accounting are in column_table_maintenance.cc.
+#include "core/column_table.h"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "core/key_table.h"  // hash_key
+
+namespace tessera::core {
+
+// Chosen from bench/bench_column_gather.cc (1000 random rows x 10 float32 of 1M rows):
+// see the numbers quoted in that file.
+const StorageLayout ColumnTable::kDefaultLayout{kCacheLineBytes};
+
+namespace {
+
+constexpr unsigned kVarintShift = 7;
+constexpr uint8_t kVarintMore = 0x80;
+constexpr uint8_t kVarintPayload = 0x7F;
+constexpr size_t kMaxVarintBytes = 5;  // a 32-bit length
+
+size_t write_varint(std::byte* out, uint32_t v) {
+  size_t n = 0;
+  while (v >= kVarintMore) {
+    out[n++] = static_cast<std::byte>((v & kVarintPayload) | kVarintMore);
+    v >>= kVarintShift;
+  }
+  out[n++] = static_cast<std::byte>(v);
+  return n;
+}
+
+// Returns the decoded value; *len gets the bytes it took.
+uint32_t read_varint(const std::byte* in, size_t* len) {
+  uint32_t v = 0;
+  size_t n = 0;
+  unsigned shift = 0;
+  for (;;) {
+    auto b = static_cast<uint8_t>(in[n++]);
+    v |= static_cast<uint32_t>(b & kVarintPayload) << shift;
+    if ((b & kVarintMore) == 0) {
+      break;
+    }
+    shift += kVarintShift;
+  }
+  *len = n;
+  return v;
+}
+
+bool input_bit(const uint8_t* validity, size_t i) {
+  return validity == nullptr || ((validity[i / 8] >> (i % 8)) & 1) != 0;
+}
+
+template <size_t kWidth>
+void scatter_cells(std::byte* base, size_t stride, size_t width, uint64_t* valid,
+                   const uint32_t* rows, size_t n, const std::byte* packed, const uint8_t* validity) {
+  const size_t w = kWidth != 0 ? kWidth : width;
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kPrefetchDistance < n) {
+      prefetch_cell(base, stride, w, rows[i + kPrefetchDistance]);
+    }
+    std::byte* cell = base + static_cast<size_t>(rows[i]) * stride;
+    bool ok = input_bit(validity, i);
+    if (ok) {
+      std::memcpy(cell, packed + i * w, w);
+    } else {
+      std::memset(cell, 0, w);
+    }
+    assign_bit(valid, rows[i], ok);
+  }
+}
+
+}  // namespace
+
+ColumnTable::ColumnTable(const Schema& schema, StorageLayout layout) : schema_(schema) {
+  placement_.resize(schema.size());
+  validity_.resize(schema.size());
+  size_t open_group = SIZE_MAX;  // the group the next fixed-width column may join
+  for (uint32_t c = 0; c < schema.size(); ++c) {
+    const ColumnTypeSpec& spec = schema.column(c).spec;
+    Placement& p = placement_[c];
+    if (spec.is_variable_width()) {
+      p.group = static_cast<uint32_t>(var_.size());
+      var_.emplace_back();
+      continue;
+    }
+    p.width = static_cast<uint32_t>(spec.width());
+    if (layout.max_group_bytes == 0 || open_group == SIZE_MAX ||
+        groups_[open_group].stride + p.width > layout.max_group_bytes) {
+      open_group = groups_.size();
+      groups_.emplace_back();
+    }
+    Group& g = groups_[open_group];
+    p.group = static_cast<uint32_t>(open_group);
+    p.offset = g.stride;
+    g.stride += p.width;
+    g.members.push_back(c);
+  }
+}
+
+// ---- Keys and lookup ----
+
+std::string_view ColumnTable::key_of(uint32_t row) const {
+  const std::byte* p = keys_.data() + key_offsets_.as<uint32_t>()[row];
+  size_t n = 0;
+  uint32_t len = read_varint(p, &n);
+  return {reinterpret_cast<const char*>(p + n), len};
+}
+
+bool ColumnTable::key_equals(uint32_t row, std::string_view key) const { return key_of(row) == key; }
+
+bool ColumnTable::is_expired(uint32_t row, int64_t now_ms) const {
+  if (expiry_.empty()) {
+    return false;
+  }
+  int64_t at = expiry_.as<int64_t>()[row];
+  return at != kNoExpiry && at <= now_ms;
+}
+
+int64_t ColumnTable::expire_at_ms(uint32_t row) const {
+  return expiry_.empty() ? kNoExpiry : expiry_.as<int64_t>()[row];
+}
+
+uint32_t ColumnTable::find_row(std::string_view key, uint64_t hash, int64_t now_ms) const {
+  size_t slot = index_.find(hash, [&](uint32_t r) { return key_equals(r, key); });
+  if (slot == SlotIndex::kNotFound) {
+    return kNoRow;
+  }
+  uint32_t row = index_.handle(slot);
+  return is_expired(row, now_ms) ? kNoRow : row;
+}
+
+void ColumnTable::lookup_rows(std::span<const std::string_view> keys, std::span<const uint64_t> hashes,
+                              int64_t now_ms, std::span<uint32_t> rows_out) const {
+  const size_t n = keys.size();
+  constexpr size_t kSecondStage = kPrefetchDistance / 2;
+  for (size_t i = 0; i < n; ++i) {
+    // Two stages: the index group first; once it is (likely) in, the candidate row's key
+    // offset, so the key compare below waits on at most the key bytes.
+    if (i + kPrefetchDistance < n) {
+      index_.prefetch(hashes[i + kPrefetchDistance]);
+    }
+    if (i + kSecondStage < n && row_capacity_ != 0) {
+      uint32_t cand = index_.first_tag_match(hashes[i + kSecondStage]);
+      if (cand < rows_) {
+        __builtin_prefetch(key_offsets_.as<uint32_t>() + cand);
+      }
+    }
+    rows_out[i] = find_row(keys[i], hashes[i], now_ms);
+  }
+}
+
+// ---- Reads ----
+
+void ColumnTable::gather(uint32_t column, std::span<const uint32_t> rows, std::byte* out,
+                         uint8_t* validity_out) const {
+  const Placement& p = placement_[column];
+  const Group& g = groups_[p.group];
+  const size_t n = rows.size();
+  if (g.cells.empty()) {
+    std::memset(out, 0, n * p.width);
+  } else {
+    gather_fixed_cells(g.cells.data() + p.offset, g.stride, p.width, rows.data(), n, out);
+  }
+  gather_validity(validity_[column].empty() ? nullptr : validity(column), rows.data(), n, validity_out);
+}
+
+void ColumnTable::gather_variable(uint32_t column, std::span<const uint32_t> rows,
+                                  std::span<uint32_t> offsets_out, std::string& data_out,
+                                  uint8_t* validity_out) const {
+  const VarColumn& vc = var_[placement_[column].group];
+  const size_t n = rows.size();
+  offsets_out[0] = 0;
+  data_out.clear();
+  if (vc.refs.empty()) {
+    std::memset(offsets_out.data(), 0, (n + 1) * sizeof(uint32_t));
+    gather_validity(nullptr, rows.data(), n, validity_out);
+    return;
+  }
+  const uint64_t* refs = vc.refs.as<uint64_t>();
+  uint32_t total = 0;
+  for (size_t i = 0; i < n; ++i) {  // pass 1: lengths -> offsets
+    if (i + kPrefetchDistance < n) {
+      prefetch_cell(vc.refs.data(), sizeof(uint64_t), sizeof(uint64_t), rows[i + kPrefetchDistance]);
+    }
+    uint32_t r = rows[i];
+    total += r == kNoRow ? 0 : static_cast<uint32_t>(refs[r] & kVarLenMask);
+    offsets_out[i + 1] = total;
+  }
+  data_out.resize(total);
+  char* out = data_out.data();
+  for (size_t i = 0; i < n; ++i) {  // pass 2: bytes (refs are in cache from pass 1)
+    if (i + kPrefetchDistance < n && rows[i + kPrefetchDistance] != kNoRow) {
+      __builtin_prefetch(vc.heap.data() + (refs[rows[i + kPrefetchDistance]] >> kVarLenBits));
+    }
+    uint32_t r = rows[i];
+    if (r != kNoRow) {
+      uint64_t ref = refs[r];
+      size_t len = ref & kVarLenMask;
+      if (len != 0) {
+        std::memcpy(out + offsets_out[i], vc.heap.data() + (ref >> kVarLenBits), len);
+      }
+    }
+  }
+  gather_validity(validity_[column].empty() ? nullptr : validity(column), rows.data(), n, validity_out);
+}
+
+std::optional<std::string_view> ColumnTable::read_cell(uint32_t row, uint32_t column) const {
+  if (validity_[column].empty() || !test_bit(validity(column), row)) {
+    return std::nullopt;
+  }
+  const Placement& p = placement_[column];
+  if (p.width == 0) {
+    const VarColumn& vc = var_[p.group];
+    uint64_t ref = vc.refs.as<uint64_t>()[row];
+    return vc.heap.view(ref >> kVarLenBits, ref & kVarLenMask);
+  }
+  const Group& g = groups_[p.group];
+  return std::string_view(reinterpret_cast<const char*>(g.cells.data()) + size_t{row} * g.stride + p.offset,
+                          p.width);
+}
+
+// ---- Writes ----
+
+uint32_t ColumnTable::insert_row(std::string_view key, uint64_t hash) {
+  ensure_index_room();
+  uint32_t row = kNoRow;
+  while (!holes_.empty()) {
+    uint32_t h = holes_.back();
+    holes_.pop_back();
+    if (h < rows_) {  // entries >= rows_ were trimmed off the top by compaction
+      row = h;
+      break;
+    }
+  }
+  if (row == kNoRow) {
+    if (rows_ == kMaxRows) {
+      throw std::length_error("column table partition full");
+    }
+    if (rows_ == row_capacity_) {
+      uint64_t grown = uint64_t{row_capacity_} * VarHeap::kGrowthNum / VarHeap::kGrowthDen;
+      set_row_capacity(static_cast<uint32_t>(
+          grown < kInitialRows ? kInitialRows : (grown > kMaxRows ? kMaxRows : grown)));
+    }
+    row = rows_++;
+  }
+  size_t entry = kMaxVarintBytes + key.size();
+  if (keys_.wants_rebuild() || keys_.used() + entry > kMaxKeyHeapBytes) {
+    rebuild_key_heap();
+    if (keys_.used() + entry > kMaxKeyHeapBytes) {
+      holes_.push_back(row);
+      throw std::length_error("column table key heap full");
+    }
+  }
+  keys_.reserve(entry);
+  key_offsets_.as<uint32_t>()[row] = static_cast<uint32_t>(keys_.used());
+  keys_.advance(write_varint(keys_.tail(), static_cast<uint32_t>(key.size())));
+  keys_.append(key);
+  set_bit(live_.as<uint64_t>(), row);
+  ++live_rows_;
+  index_.insert(hash, row);
+  return row;
+}
+
+void ColumnTable::touch_ttl(uint32_t row, int64_t now_ms) {
+  if (schema_.ttl_ms() != Schema::kNoTtl) {
+    set_expiry(row, now_ms + schema_.ttl_ms());
+  }
+}
+
+void ColumnTable::set_expiry(uint32_t row, int64_t expire_at_ms) {
+  if (expiry_.empty()) {
+    if (expire_at_ms == kNoExpiry) {
+      return;
+    }
+    expiry_.resize(size_t{row_capacity_} * sizeof(int64_t));
+  }
+  expiry_.as<int64_t>()[row] = expire_at_ms;
+}
+
+uint32_t ColumnTable::upsert_row(std::string_view key, uint64_t hash, int64_t now_ms) {
+  size_t slot = index_.find(hash, [&](uint32_t r) { return key_equals(r, key); });
+  uint32_t row;
+  if (slot == SlotIndex::kNotFound) {
+    row = insert_row(key, hash);
+  } else {
+    row = index_.handle(slot);
+    if (is_expired(row, now_ms)) {  // a new row under the same key and row number
+      reset_cells(row);
+      set_expiry(row, kNoExpiry);
+    }
+  }
+  touch_ttl(row, now_ms);
+  return row;
+}
+
+void ColumnTable::upsert_rows(std::span<const std::string_view> keys, std::span<const uint64_t> hashes,
+                              int64_t now_ms, std::span<uint32_t> rows_out) {
+  const size_t n = keys.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kPrefetchDistance < n) {
+      index_.prefetch(hashes[i + kPrefetchDistance]);
+    }
+    rows_out[i] = upsert_row(keys[i], hashes[i], now_ms);
+  }
+}
+
+void ColumnTable::ensure_column_storage(uint32_t column) {
+  if (!validity_[column].empty()) {
+    return;
+  }
+  validity_[column].resize(bitmap_bytes(row_capacity_));
+  const Placement& p = placement_[column];
+  if (p.width == 0) {
+    var_[p.group].refs.resize(size_t{row_capacity_} * sizeof(uint64_t));
+  } else if (Group& g = groups_[p.group]; g.cells.empty()) {
+    g.cells.resize(size_t{row_capacity_} * g.stride);
+  }
+}
+
+std::byte* ColumnTable::cell_ptr(uint32_t row, uint32_t column) {
+  const Placement& p = placement_[column];
+  Group& g = groups_[p.group];
+  return g.cells.data() + size_t{row} * g.stride + p.offset;
+}
+
+void ColumnTable::put_var(uint32_t row, uint32_t column, std::string_view value) {
+  VarColumn& vc = var_[placement_[column].group];
+  uint64_t* refs = vc.refs.as<uint64_t>();
+  vc.heap.add_garbage(refs[row] & kVarLenMask);
+  refs[row] = 0;
+  if (vc.heap.wants_rebuild()) {
+    rebuild_var_heap(vc);
+  }
+  uint64_t offset = value.empty() ? 0 : vc.heap.append(value);
+  vc.refs.as<uint64_t>()[row] = (offset << kVarLenBits) | value.size();
+}
+
+void ColumnTable::set_cell(uint32_t row, uint32_t column, std::string_view value) {
+  ensure_column_storage(column);
+  const Placement& p = placement_[column];
+  if (p.width == 0) {
+    put_var(row, column, value);
+  } else {
+    std::memcpy(cell_ptr(row, column), value.data(), p.width);
+  }
+  set_bit(validity(column), row);
+}
+
+void ColumnTable::set_null(uint32_t row, uint32_t column) {
+  if (validity_[column].empty()) {
+    return;  // never had a value: already null, and stays free
+  }
+  const Placement& p = placement_[column];
+  if (p.width == 0) {
+    VarColumn& vc = var_[p.group];
+    uint64_t& ref = vc.refs.as<uint64_t>()[row];
+    vc.heap.add_garbage(ref & kVarLenMask);
+    ref = 0;
+  } else {
+    std::memset(cell_ptr(row, column), 0, p.width);
+  }
+  clear_bit(validity(column), row);
+}
+
+void ColumnTable::scatter(uint32_t column, std::span<const uint32_t> rows, const std::byte* packed,
+                          const uint8_t* validity_in) {
+  ensure_column_storage(column);
+  const Placement& p = placement_[column];
+  Group& g = groups_[p.group];
+  std::byte* base = g.cells.data() + p.offset;
+  uint64_t* valid = validity(column);
+  const size_t n = rows.size();
+  switch (p.width) {
+    case 1: scatter_cells<1>(base, g.stride, p.width, valid, rows.data(), n, packed, validity_in); break;
+    case 2: scatter_cells<2>(base, g.stride, p.width, valid, rows.data(), n, packed, validity_in); break;
+    case 4: scatter_cells<4>(base, g.stride, p.width, valid, rows.data(), n, packed, validity_in); break;
+    case 8: scatter_cells<8>(base, g.stride, p.width, valid, rows.data(), n, packed, validity_in); break;
+    default: scatter_cells<0>(base, g.stride, p.width, valid, rows.data(), n, packed, validity_in); break;
+  }
+}
+
+void ColumnTable::scatter_variable(uint32_t column, std::span<const uint32_t> rows, VarCells cells,
+                                   const uint8_t* validity_in) {
+  ensure_column_storage(column);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (input_bit(validity_in, i)) {
+      put_var(rows[i], column, cells.data.substr(cells.offsets[i], cells.offsets[i + 1] - cells.offsets[i]));
+      set_bit(validity(column), rows[i]);
+    } else {
+      set_null(rows[i], column);
+    }
+  }
+}
+
+// ---- Deletes ----
+
+size_t ColumnTable::index_slot_of(uint32_t row) const {
+  return index_.find(hash_key(key_of(row)), [row](uint32_t r) { return r == row; });
+}
+
+void ColumnTable::reset_cells(uint32_t row) {
+  for (Group& g : groups_) {
+    if (!g.cells.empty()) {
+      std::memset(g.cells.data() + size_t{row} * g.stride, 0, g.stride);
+    }
+  }
+  for (VarColumn& vc : var_) {
+    if (!vc.refs.empty()) {
+      uint64_t& ref = vc.refs.as<uint64_t>()[row];
+      vc.heap.add_garbage(ref & kVarLenMask);
+      ref = 0;
+    }
+  }
+  for (ByteBuffer& v : validity_) {
+    if (!v.empty()) {
+      clear_bit(v.as<uint64_t>(), row);
+    }
+  }
+}
+
+void ColumnTable::erase_row(uint32_t row, size_t slot) {
+  index_.erase(slot);
+  std::string_view key = key_of(row);
+  keys_.add_garbage(static_cast<size_t>(key.data() + key.size() -
+                                        reinterpret_cast<const char*>(keys_.data() + key_offsets_.as<uint32_t>()[row])));
+  reset_cells(row);
+  set_expiry(row, kNoExpiry);
+  clear_bit(live_.as<uint64_t>(), row);
+  --live_rows_;
+  holes_.push_back(row);
+}
+
+bool ColumnTable::erase(std::string_view key, uint64_t hash, int64_t now_ms) {
+  size_t slot = index_.find(hash, [&](uint32_t r) { return key_equals(r, key); });
+  if (slot == SlotIndex::kNotFound) {
+    return false;
+  }
+  uint32_t row = index_.handle(slot);
+  bool expired = is_expired(row, now_ms);
+  erase_row(row, slot);
+  return !expired;
+}
+
+}  // namespace tessera::core
