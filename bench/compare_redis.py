@@ -16,6 +16,9 @@ Environment:
   TESSERA_SERVER=build/tessera-server
   TESSERA_FLAGS=""         extra flags for tessera-server (e.g. "--workers 2")
   BENCH_ONLY=tessera|redis run only one side
+  BENCH_REPEAT=3           rounds; each round runs every load on both servers back to back
+                           (alternating which goes first) and the table shows per-load medians,
+                           so a noisy moment on a shared machine skews one sample, not the ratio
 Servers are stopped by PID at the end.
 """
 
@@ -195,6 +198,18 @@ def run_benchmark(srv, test, n, clients, pipeline, keyspace, data):
     }
 
 
+def median_result(runs):
+    """Per-field median over repeated runs of one load on one server."""
+    runs = [r for r in runs if r]
+    if not runs:
+        return None
+    out = {}
+    for field in runs[0]:
+        values = sorted(r[field] for r in runs if r.get(field) is not None)
+        out[field] = values[len(values) // 2] if values else None
+    return out
+
+
 def ratio(a, b):
     if a is None or b is None or b == 0:
         return "-"
@@ -215,6 +230,7 @@ def main():
     keyspace = int(os.environ.get("BENCH_KEYSPACE", "1000000"))
     data = int(os.environ.get("BENCH_DATA", "16"))
     only = os.environ.get("BENCH_ONLY", "")
+    repeat = int(os.environ.get("BENCH_REPEAT", "3"))
 
     servers = {}
     try:
@@ -229,13 +245,19 @@ def main():
         for name, s in servers.items():
             print(f"# {name}: pid {s.pid} port {s.port}", file=sys.stderr)
 
-        results = {}
-        for p in pipelines:
-            for test in tests:
-                for name, s in servers.items():
-                    print(f"# {name} {test} -P {p} -n {n} ...", file=sys.stderr, flush=True)
-                    results[(name, test, p)] = run_benchmark(s, test, n, clients, p,
-                                                             keyspace, data)
+        samples = {}
+        for round_no in range(repeat):
+            order = list(servers.items())
+            if round_no % 2 == 1:
+                order.reverse()
+            for p in pipelines:
+                for test in tests:
+                    for name, s in order:
+                        print(f"# round {round_no + 1}/{repeat}: {name} {test} -P {p} -n {n} ...",
+                              file=sys.stderr, flush=True)
+                        samples.setdefault((name, test, p), []).append(
+                            run_benchmark(s, test, n, clients, p, keyspace, data))
+        results = {key: median_result(runs) for key, runs in samples.items()}
         for s in servers.values():
             s.rss = s.rss_kb()
     finally:
@@ -243,7 +265,7 @@ def main():
             s.stop()
 
     print(f"\nredis-benchmark -c {clients} -n {n} -r {keyspace} -d {data}  "
-          f"(CPU = server utime+stime per op)\n")
+          f"(CPU = server utime+stime per op; medians of {repeat} rounds)\n")
     hdr = (f"{'test':<6} {'P':>3} | {'tessera ops/s':>13} {'redis ops/s':>12} {'T/R':>5} | "
            f"{'p50 T':>6} {'p50 R':>6} | {'p99 T':>6} {'p99 R':>6} | "
            f"{'cpu us/op T':>11} {'R':>6} {'T/R':>5}")

@@ -147,9 +147,11 @@ class ColumnTable {
 
   // Incremental compaction: moves the top live row into a listed hole (the most recently
   // made one), trims dead rows off the top, and shrinks the row arrays when they are less
-  // than a third used. Cost: at most max_rows row moves or
-  // trims (each O(columns + key length) plus one index probe), plus a shrink copy of
-  // O(live rows) at most once per halving. Returns the holes left.
+  // than a third used. Once no hole is left, one call also rewrites at most one of: the
+  // key heap or a utf8/bytes heap if half of it is garbage, the index if it is over 4x
+  // too large. Cost: at most max_rows row moves or trims (each O(columns + key length)
+  // plus one index probe); the shrink and rewrites are O(live rows or bytes) but happen
+  // only after as many deletes (amortized O(1) per delete). Returns the holes left.
   size_t compact_step(size_t max_rows);
   // Deletes expired rows among the next max_rows rows of a round-robin sweep.
   // Cost: max_rows row visits + one erase per expired row. Returns rows deleted.
@@ -182,6 +184,7 @@ class ColumnTable {
   static constexpr size_t kIndexMaxLoadDen = 8;
   static constexpr size_t kIndexGrowLoadNum = 3;  // rebuild to 3/5 full
   static constexpr size_t kIndexGrowLoadDen = 5;
+  static constexpr size_t kIndexShrinkRatio = 4;
 
   bool key_equals(uint32_t row, std::string_view key) const;
   bool is_expired(uint32_t row, int64_t now_ms) const;
@@ -195,6 +198,7 @@ class ColumnTable {
   void ensure_index_room();
   void rebuild_index(size_t groups);
   void rebuild_key_heap();
+  void shrink_one();
   void rebuild_var_heap(VarColumn& vc);
   void put_var(uint32_t row, uint32_t column, std::string_view value);
   uint64_t* validity(uint32_t column) { return validity_[column].as<uint64_t>(); }

@@ -1,4 +1,4 @@
-// ColumnTable upkeep: row-array growth and shrink, index and heap rebuilds, incremental
+// ColumnTable upkeep: deletes, row-array growth and shrink, index and heap rebuilds, incremental
 // compaction, the active expiry sweep, cursor scans and memory accounting (see
 // column_table.h for the invariants these preserve).
 #include <cstring>
@@ -7,6 +7,55 @@
 #include "core/key_table.h"  // hash_key, kNoExpiry
 
 namespace tessera::core {
+
+// ---- Deletes ----
+
+size_t ColumnTable::index_slot_of(uint32_t row) const {
+  return index_.find(hash_key(key_of(row)), [row](uint32_t r) { return r == row; });
+}
+
+void ColumnTable::reset_cells(uint32_t row) {
+  for (Group& g : groups_) {
+    if (!g.cells.empty()) {
+      std::memset(g.cells.data() + size_t{row} * g.stride, 0, g.stride);
+    }
+  }
+  for (VarColumn& vc : var_) {
+    if (!vc.refs.empty()) {
+      uint64_t& ref = vc.refs.as<uint64_t>()[row];
+      vc.heap.add_garbage(ref & kVarLenMask);
+      ref = 0;
+    }
+  }
+  for (ByteBuffer& v : validity_) {
+    if (!v.empty()) {
+      clear_bit(v.as<uint64_t>(), row);
+    }
+  }
+}
+
+void ColumnTable::erase_row(uint32_t row, size_t slot) {
+  index_.erase(slot);
+  std::string_view key = key_of(row);
+  keys_.add_garbage(static_cast<size_t>(key.data() + key.size() -
+                                        reinterpret_cast<const char*>(keys_.data() + key_offsets_.as<uint32_t>()[row])));
+  reset_cells(row);
+  set_expiry(row, kNoExpiry);
+  clear_bit(live_.as<uint64_t>(), row);
+  --live_rows_;
+  holes_.push_back(row);
+}
+
+bool ColumnTable::erase(std::string_view key, uint64_t hash, int64_t now_ms) {
+  size_t slot = index_.find(hash, [&](uint32_t r) { return key_equals(r, key); });
+  if (slot == SlotIndex::kNotFound) {
+    return false;
+  }
+  uint32_t row = index_.handle(slot);
+  bool expired = is_expired(row, now_ms);
+  erase_row(row, slot);
+  return !expired;
+}
 
 void ColumnTable::set_row_capacity(uint32_t rows) {
   // REQUIRES: rows >= rows_. Cost: O(rows * allocated bytes per row).
@@ -148,7 +197,30 @@ size_t ColumnTable::compact_step(size_t max_rows) {
     set_row_capacity(static_cast<uint32_t>(want < kInitialRows ? kInitialRows : want));
     holes_.shrink_to_fit();
   }
+  if (rows_ == live_rows_) {
+    shrink_one();
+  }
   return rows_ - live_rows_;
+}
+
+void ColumnTable::shrink_one() {
+  // At most one rebuild per call, each paid for by the deletes that made the garbage:
+  // a heap is rewritten when at least half of it is garbage, the index when it is more
+  // than kIndexShrinkRatio times larger than its entries need.
+  if (keys_.wants_rebuild()) {
+    rebuild_key_heap();
+    return;
+  }
+  for (VarColumn& vc : var_) {
+    if (vc.heap.wants_rebuild()) {
+      rebuild_var_heap(vc);
+      return;
+    }
+  }
+  size_t need = (index_.used() + 1) * kIndexGrowLoadDen / kIndexGrowLoadNum;
+  if (index_.capacity() > SlotIndex::kGroupSize && index_.capacity() > need * kIndexShrinkRatio) {
+    rebuild_index((need + SlotIndex::kGroupSize - 1) / SlotIndex::kGroupSize);
+  }
 }
 
 size_t ColumnTable::expire_step(int64_t now_ms, size_t max_rows) {

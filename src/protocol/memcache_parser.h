@@ -25,8 +25,8 @@
 //               also unlinks the key of a too-large set / ms.
 //     kClose    close the connection without a reply (memcached's conn_closing): a line of
 //               more than kMaxLineWithoutNewline bytes with no '\n' that is not a multiget,
-//               a multiget line past `max_multiget_line`, "quit" is NOT this (it is kOk), or
-//               an unknown command whose last token starts with "HTTP/".
+//               a multiget line past `max_multiget_line`, or an unknown command whose last
+//               token starts with "HTTP/". ("quit" is kOk: the runtime closes after it.)
 //     kBinary   the command starts with 0x80, the binary protocol magic: the runtime
 //               switches this connection to the binary parser. Nothing is consumed.
 //
@@ -199,4 +199,26 @@ class MemcacheParser {
   std::string decoded_key_;  // base64-decoded meta key
 };
 
+// Shared by memcache_parser.cc and memcache_meta.cc; not part of the parser's interface.
+namespace detail {
+
+inline constexpr std::string_view kError = "ERROR";
+inline constexpr std::string_view kBadCommandLineFormat = "CLIENT_ERROR bad command line format";
+inline constexpr std::string_view kObjectTooLarge = "SERVER_ERROR object too large for cache";
+
+// memcached's tokenize_command: words separated by runs of ' ', the line cut at its first
+// NUL (memcached handles the line as a C string).
+void tokenize(std::string_view line, std::vector<std::string_view>& tokens);
+// memcached's safe_strtoul / safe_strtol / safe_strtoull over one token: C strtoul/strtol
+// rules (leading whitespace, '+'/'-', base 10, trailing whitespace allowed, overflow fails),
+// negative values rejected by the unsigned ones, and the result truncated to the
+// destination's width exactly as memcached's assignments do.
+bool safe_strtoul(std::string_view token, uint32_t& out);
+bool safe_strtol(std::string_view token, int32_t& out);
+bool safe_strtoull(std::string_view token, uint64_t& out);
+// memcached's base64_decode (Jouni Malinen's): characters outside the alphabet are skipped,
+// the rest must be a multiple of 4 with valid padding. Returns false on failure or empty.
+bool base64_decode(std::string_view in, std::string& out);
+
+}  // namespace detail
 }  // namespace tessera::protocol

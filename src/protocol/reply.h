@@ -44,6 +44,7 @@ class ReplyBuffer {
  public:
   void clear() { bytes_.clear(); }
   size_t size() const { return bytes_.size(); }
+  size_t capacity() const { return bytes_.capacity(); }
   bool empty() const { return bytes_.empty(); }
   const char* data() const { return bytes_.data(); }
   std::string_view view() const { return {bytes_.data(), bytes_.size()}; }

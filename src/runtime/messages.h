@@ -66,6 +66,15 @@ struct CommandBatch final : Message {
     hashes.push_back(hash);
     return static_cast<uint32_t>(spans.size() - 1);
   }
+  void clear() {
+    commands.clear();
+    args.clear();
+    hashes.clear();
+    positions.clear();
+    bytes.clear();
+    spans.clear();
+  }
+  size_t capacity_bytes() const { return bytes.capacity() + commands.capacity() * sizeof(CommandRecord); }
   // Builds `args` once all arguments are appended (the byte vector no longer moves).
   void seal() {
     args.resize(spans.size());
@@ -90,6 +99,13 @@ struct ReplyBatch final : Message {
   std::vector<ReplyRecord> replies;
   protocol::ReplyBuffer model;
   std::vector<uint32_t> positions;
+
+  void clear() {
+    replies.clear();
+    model.clear();
+    positions.clear();
+  }
+  size_t capacity_bytes() const { return model.capacity() + replies.capacity() * sizeof(ReplyRecord); }
 };
 
 struct ControlItem {

@@ -67,7 +67,11 @@ void StageThread::on_recv(Connection* conn, long n) {
     return;
   }
   if (conn->read_ending) {
-    finish_read_side(conn);
+    // A multishot receive may still deliver after the read side ended: finish once the
+    // backend no longer owns a receive for this connection.
+    if (!backend_->read_busy(conn)) {
+      finish_read_side(conn);
+    }
     return;
   }
   if (n <= 0) {

@@ -167,9 +167,9 @@ void StageThread::flush_connections() {
   if (flush_list_.empty()) {
     return;
   }
-  std::vector<Connection*> list;
-  list.swap(flush_list_);
-  for (Connection* conn : list) {
+  flushing_.clear();
+  flushing_.swap(flush_list_);
+  for (Connection* conn : flushing_) {
     conn->in_flush_list = false;
     if (!conn->close_pending) {
       reply_handled(conn);

@@ -213,7 +213,8 @@ void StageThread::handle(Message* message, uint32_t source) {
       return;
     case Message::Kind::kReplies:
       take_replies(static_cast<ReplyBatch&>(*message));
-      break;
+      reply_pool_.release(static_cast<ReplyBatch*>(message));
+      return;
     case Message::Kind::kControl:
       for (const auto& item : static_cast<ControlBatch&>(*message).items) {
         if (item.type == ControlItem::Type::kNewConnection) {
@@ -275,14 +276,14 @@ void StageThread::flush_outgoing() {
 
 CommandBatch& StageThread::command_batch_for(uint32_t worker) {
   if (!command_out_[worker]) {
-    command_out_[worker] = new CommandBatch();
+    command_out_[worker] = command_pool_.acquire();
   }
   return *command_out_[worker];
 }
 
 ReplyBatch& StageThread::reply_batch_for(uint32_t replier) {
   if (!reply_out_[replier]) {
-    reply_out_[replier] = new ReplyBatch();
+    reply_out_[replier] = reply_pool_.acquire();
   }
   return *reply_out_[replier];
 }

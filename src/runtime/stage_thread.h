@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "engine/shard.h"
+#include "runtime/batch_pool.h"
 #include "runtime/io_backend.h"
 #include "runtime/messages.h"
 #include "runtime/doorbell.h"
@@ -144,6 +145,8 @@ class StageThread final : public IoHandler {
   std::vector<std::deque<Message*>> overflow_;  // per thread: rings were full
   std::vector<bool> ring_doorbell_;             // per thread: rang this iteration
   std::deque<Message*> local_;                  // messages to self
+  BatchPool<CommandBatch> command_pool_;
+  BatchPool<ReplyBatch> reply_pool_;
 
   // Parser state
   std::unordered_set<Connection*> parser_connections_;
@@ -152,6 +155,7 @@ class StageThread final : public IoHandler {
   bool parsing_stopped_ = false;
   // Replier state
   std::vector<Connection*> flush_list_;
+  std::vector<Connection*> flushing_;  // flush_list_ being sent (kept to reuse its capacity)
   int64_t replier_connections_ = 0;
   std::string encode_scratch_;
   // Worker state: command batches per producing thread, consumed in order from `cursor`.

@@ -1,4 +1,6 @@
-// IoBackend over io_uring (liburing): completion-based recv into conn->in, send from
+// IoBackend over io_uring (liburing): multishot recv into a ring of provided buffers (one
+// armed receive per connection for its whole life, copied into conn->in as data arrives;
+// plain single-shot recv where the kernel has no buffer rings), send from
 // conn->sending (double-buffered with conn->out so replies keep accumulating while a send
 // is in flight), single-shot accept re-armed per completion, and a read on the doorbell
 // eventfd so a parked thread wakes in io_uring_submit_and_wait.
@@ -7,11 +9,13 @@
 // Invariant: a Connection is never freed while recv_in_flight or send_in_flight is set;
 // read_busy/write_busy report them and the stages wait for the completions.
 #include <liburing.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "runtime/connection.h"
 #include "runtime/io_backend.h"
@@ -22,8 +26,13 @@ namespace {
 constexpr unsigned kRingEntries = 4096;
 constexpr size_t kRecvChunk = 16 * 1024;
 constexpr uint64_t kOpMask = 7;
+// Provided receive buffers, per thread: a completion takes one, the backend copies it into
+// the connection's buffer and returns it at once, so few are ever out.
+constexpr unsigned kProvidedBuffers = 128;  // power of two (buffer-ring requirement)
+constexpr size_t kProvidedBufferBytes = 8 * 1024;
+constexpr int kBufferGroup = 0;
 
-enum Op : uint64_t { kOpRecv = 1, kOpSend = 2, kOpAccept = 3, kOpDoorbell = 4 };
+enum Op : uint64_t { kOpRecv = 1, kOpSend = 2, kOpAccept = 3, kOpDoorbell = 4, kOpCancel = 5 };
 
 class UringBackend final : public IoBackend {
  public:
@@ -50,12 +59,16 @@ class UringBackend final : public IoBackend {
       return false;
     }
     initialized_ = true;
+    setup_buffer_ring();
     arm_doorbell();
     return true;
   }
   ~UringBackend() override {
     if (initialized_) {
       io_uring_queue_exit(&ring_);
+    }
+    if (buffer_ring_ != nullptr) {
+      munmap(buffer_ring_, buffer_ring_bytes_);
     }
   }
 
@@ -76,13 +89,27 @@ class UringBackend final : public IoBackend {
     if (conn->recv_in_flight) {
       return;
     }
-    char* dst = conn->recv_buffer().prepare(kRecvChunk);
     io_uring_sqe* sqe = get_sqe();
-    io_uring_prep_recv(sqe, conn->fd, dst, conn->recv_buffer().free_space(), 0);
+    if (buffer_ring_ != nullptr) {
+      io_uring_prep_recv_multishot(sqe, conn->fd, nullptr, 0, 0);
+      sqe->flags |= IOSQE_BUFFER_SELECT;
+      sqe->buf_group = kBufferGroup;
+    } else {
+      char* dst = conn->recv_buffer().prepare(kRecvChunk);
+      io_uring_prep_recv(sqe, conn->fd, dst, conn->recv_buffer().free_space(), 0);
+    }
     io_uring_sqe_set_data64(sqe, reinterpret_cast<uint64_t>(conn) | kOpRecv);
     conn->recv_in_flight = true;
   }
-  void disable_read(Connection* conn) override { conn->reading = false; }
+  void disable_read(Connection* conn) override {
+    conn->reading = false;
+    if (buffer_ring_ != nullptr && conn->recv_in_flight) {
+      // A multishot receive keeps delivering: cancel it (it then ends with -ECANCELED).
+      io_uring_sqe* sqe = get_sqe();
+      io_uring_prep_cancel64(sqe, reinterpret_cast<uint64_t>(conn) | kOpRecv, 0);
+      io_uring_sqe_set_data64(sqe, kOpCancel);
+    }
+  }
   bool read_busy(const Connection* conn) const override { return conn->recv_in_flight; }
 
   void flush(Connection* conn) override {
@@ -151,7 +178,7 @@ class UringBackend final : public IoBackend {
       unsigned count = 0;
       Completion batch[kBatch];
       io_uring_for_each_cqe(&ring_, head, cqe) {
-        batch[count++] = Completion{cqe->user_data, cqe->res};
+        batch[count++] = Completion{cqe->user_data, cqe->res, cqe->flags};
         if (count == kBatch) {
           break;
         }
@@ -169,7 +196,71 @@ class UringBackend final : public IoBackend {
   struct Completion {
     uint64_t data;
     int res;
+    uint32_t flags;
   };
+
+  // Registers kProvidedBuffers buffers as group kBufferGroup. Without kernel support the
+  // backend keeps single-shot receives (buffer_ring_ stays null).
+  void setup_buffer_ring() {
+    buffer_ring_bytes_ = kProvidedBuffers * sizeof(io_uring_buf);
+    void* mem = mmap(nullptr, buffer_ring_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) {
+      return;
+    }
+    auto* br = static_cast<io_uring_buf_ring*>(mem);
+    io_uring_buf_reg reg{};
+    reg.ring_addr = reinterpret_cast<uint64_t>(br);
+    reg.ring_entries = kProvidedBuffers;
+    reg.bgid = kBufferGroup;
+    if (io_uring_register_buf_ring(&ring_, &reg, 0) != 0) {
+      munmap(mem, buffer_ring_bytes_);
+      return;
+    }
+    buffers_ = std::make_unique<char[]>(kProvidedBuffers * kProvidedBufferBytes);
+    io_uring_buf_ring_init(br);
+    for (unsigned i = 0; i < kProvidedBuffers; ++i) {
+      io_uring_buf_ring_add(br, buffers_.get() + i * kProvidedBufferBytes, kProvidedBufferBytes,
+                            static_cast<unsigned short>(i), io_uring_buf_ring_mask(kProvidedBuffers),
+                            static_cast<int>(i));
+    }
+    io_uring_buf_ring_advance(br, kProvidedBuffers);
+    buffer_ring_ = br;
+  }
+
+  void recycle_buffer(unsigned id) {
+    io_uring_buf_ring_add(buffer_ring_, buffers_.get() + id * kProvidedBufferBytes, kProvidedBufferBytes,
+                          static_cast<unsigned short>(id), io_uring_buf_ring_mask(kProvidedBuffers), 0);
+    io_uring_buf_ring_advance(buffer_ring_, 1);
+  }
+
+  // A multishot receive completion: data is copied out of its provided buffer, which goes
+  // straight back to the ring. Without IORING_CQE_F_MORE the receive has ended (EOF, error,
+  // cancel, or no buffer was free) and is re-armed if the parser still wants to read.
+  void complete_multishot_recv(Connection* conn, const Completion& c) {
+    const bool ended = (c.flags & IORING_CQE_F_MORE) == 0;
+    if (ended) {
+      conn->recv_in_flight = false;
+    }
+    if (c.res > 0 && (c.flags & IORING_CQE_F_BUFFER)) {
+      unsigned id = c.flags >> IORING_CQE_BUFFER_SHIFT;
+      ByteBuffer& in = conn->recv_buffer();
+      std::memcpy(in.prepare(static_cast<size_t>(c.res)), buffers_.get() + id * kProvidedBufferBytes,
+                  static_cast<size_t>(c.res));
+      in.commit(static_cast<size_t>(c.res));
+      recycle_buffer(id);
+      handler_.on_recv(conn, c.res);
+      return;
+    }
+    if (c.res == -ENOBUFS || c.res == -ECANCELED || c.res == -EAGAIN || c.res == -EINTR) {
+      if (conn->read_ending) {
+        handler_.on_recv(conn, 0);  // the parser is waiting for the receive to end
+      } else if (conn->reading) {
+        enable_read(conn);
+      }
+      return;
+    }
+    handler_.on_recv(conn, c.res);  // 0 = EOF, < 0 = error
+  }
   static constexpr unsigned kBatch = 256;
 
   void complete(const Completion& c) {
@@ -177,6 +268,9 @@ class UringBackend final : public IoBackend {
     if (op == kOpDoorbell) {
       arm_doorbell();
       return;
+    }
+    if (op == kOpCancel) {
+      return;  // the cancelled receive reports its own end
     }
     if (op == kOpAccept) {
       int listen_fd = static_cast<int>(c.data >> 3);
@@ -189,6 +283,10 @@ class UringBackend final : public IoBackend {
       return;
     }
     auto* conn = reinterpret_cast<Connection*>(c.data & ~kOpMask);
+    if (op == kOpRecv && buffer_ring_ != nullptr) {
+      complete_multishot_recv(conn, c);
+      return;
+    }
     if (op == kOpRecv) {
       conn->recv_in_flight = false;
       if (c.res > 0) {
@@ -232,6 +330,9 @@ class UringBackend final : public IoBackend {
   bool initialized_ = false;
   int listening_ = -1;
   uint64_t doorbell_value_ = 0;
+  io_uring_buf_ring* buffer_ring_ = nullptr;  // null: single-shot receives
+  size_t buffer_ring_bytes_ = 0;
+  std::unique_ptr<char[]> buffers_;
 };
 
 }  // namespace

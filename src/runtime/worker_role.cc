@@ -68,7 +68,7 @@ bool StageThread::run_worker() {
       if (stalled) {
         break;
       }
-      delete inbox.batches.front();
+      command_pool_.release(inbox.batches.front());
       inbox.batches.pop_front();
       inbox.cursor = 0;
     }

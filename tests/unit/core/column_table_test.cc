@@ -1,0 +1,411 @@
+// ColumnTable against a reference model (std::map of key -> row of optional cells) under
+// randomized upserts, partial updates, batch scatters, nulls, deletes, compaction steps and
+// expiry, for every column type, in both storage layouts. After each round every key of
+// the pool is looked up and every column gathered; cells are compared byte by byte and
+// validity bitmaps bit by bit.
+#include "core/column_table.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/key_table.h"
+
+namespace {
+
+using tessera::core::ColumnTable;
+using tessera::core::ColumnTypeSpec;
+using tessera::core::ColumnType;
+using tessera::core::hash_key;
+using tessera::core::kNoRow;
+using tessera::core::parse_column_type;
+using tessera::core::Schema;
+using tessera::core::StorageLayout;
+using tessera::core::VarCells;
+
+using Cell = std::optional<std::string>;
+
+struct ModelRow {
+  std::vector<Cell> cells;
+  int64_t expire_at = 0;
+};
+
+const char* const kAllTypes[] = {"int8",   "int16",   "int32",   "int64",  "uint8",
+                                 "uint16", "uint32",  "uint64",  "float32", "float64",
+                                 "bool",   "utf8",    "bytes",   "vector:float32:3",
+                                 "float32", "vector:float32:20", "int64", "utf8"};
+
+Schema make_schema(int64_t ttl_ms) {
+  Schema s;
+  int i = 0;
+  for (const char* t : kAllTypes) {
+    REQUIRE_FALSE(s.add_column("c" + std::to_string(i++), *parse_column_type(t)).has_value());
+  }
+  s.set_ttl_ms(ttl_ms);
+  return s;
+}
+
+class Harness {
+ public:
+  Harness(const Schema& schema, StorageLayout layout, uint64_t seed, size_t pool)
+      : schema_(schema), table_(schema, layout), rng_(seed) {
+    for (size_t i = 0; i < pool; ++i) {
+      // Mixed key lengths, including long ones (multi-byte varint) and the empty key.
+      keys_.push_back(i == 0 ? std::string() : "k" + std::to_string(i) + std::string(i % 7 == 0 ? 150 : 0, 'x'));
+    }
+  }
+
+  std::string random_value(uint32_t column) {
+    const ColumnTypeSpec& spec = schema_.column(column).spec;
+    if (spec.type == ColumnType::kBool) {
+      return std::string(1, static_cast<char>(rng_() % 2));
+    }
+    size_t len = spec.is_variable_width() ? rng_() % 40 : spec.width();
+    std::string v(len, '\0');
+    for (char& ch : v) {
+      ch = static_cast<char>(rng_());
+    }
+    return v;
+  }
+
+  bool visible(const std::string& key) const {
+    auto it = model_.find(key);
+    return it != model_.end() && !(it->second.expire_at != 0 && it->second.expire_at <= now_);
+  }
+
+  ModelRow& model_upsert(const std::string& key) {
+    if (!visible(key)) {
+      model_[key] = ModelRow{std::vector<Cell>(schema_.size()), 0};
+    }
+    ModelRow& row = model_[key];
+    if (schema_.ttl_ms() != 0) {
+      row.expire_at = now_ + schema_.ttl_ms();
+    }
+    return row;
+  }
+
+  void op_upsert() {
+    const std::string& key = keys_[rng_() % keys_.size()];
+    uint32_t row = table_.upsert_row(key, hash_key(key), now_);
+    ModelRow& m = model_upsert(key);
+    size_t writes = rng_() % 5;
+    for (size_t w = 0; w < writes; ++w) {
+      auto c = static_cast<uint32_t>(rng_() % schema_.size());
+      if (rng_() % 4 == 0) {
+        table_.set_null(row, c);
+        m.cells[c].reset();
+      } else {
+        std::string v = random_value(c);
+        table_.set_cell(row, c, v);
+        m.cells[c] = v;
+      }
+    }
+    if (schema_.ttl_ms() == 0 && rng_() % 10 == 0) {
+      int64_t at = now_ + 1 + static_cast<int64_t>(rng_() % 50);
+      table_.set_expiry(row, at);
+      m.expire_at = at;
+    }
+  }
+
+  void op_scatter() {
+    std::set<std::string> picked;
+    size_t n = 1 + rng_() % 30;
+    while (picked.size() < n) {
+      picked.insert(keys_[rng_() % keys_.size()]);
+    }
+    std::vector<std::string_view> keys(picked.begin(), picked.end());
+    std::vector<uint64_t> hashes;
+    for (auto k : keys) {
+      hashes.push_back(hash_key(k));
+    }
+    std::vector<uint32_t> rows(keys.size());
+    table_.upsert_rows(keys, hashes, now_, rows);
+    std::vector<ModelRow*> mrows;
+    for (auto k : keys) {
+      mrows.push_back(&model_upsert(std::string(k)));
+    }
+    auto c = static_cast<uint32_t>(rng_() % schema_.size());
+    bool with_validity = rng_() % 2 == 0;
+    std::vector<uint8_t> validity((keys.size() + 7) / 8);
+    std::string packed;
+    std::vector<uint32_t> offsets{0};
+    for (size_t i = 0; i < keys.size(); ++i) {
+      bool valid = !with_validity || rng_() % 3 != 0;
+      std::string v = valid ? random_value(c) : std::string(schema_.column(c).spec.width(), '\0');
+      if (valid) {
+        validity[i / 8] |= static_cast<uint8_t>(1u << (i % 8));
+        mrows[i]->cells[c] = v;
+      } else {
+        mrows[i]->cells[c].reset();
+      }
+      packed += v;
+      offsets.push_back(static_cast<uint32_t>(packed.size()));
+    }
+    const uint8_t* vp = with_validity ? validity.data() : nullptr;
+    if (schema_.column(c).spec.is_variable_width()) {
+      table_.scatter_variable(c, rows, VarCells{offsets, packed}, vp);
+    } else {
+      table_.scatter(c, rows, reinterpret_cast<const std::byte*>(packed.data()), vp);
+    }
+  }
+
+  void op_erase() {
+    const std::string& key = keys_[rng_() % keys_.size()];
+    bool expect = visible(key);
+    CHECK(table_.erase(key, hash_key(key), now_) == expect);
+    model_.erase(key);
+  }
+
+  void step() {
+    switch (rng_() % 10) {
+      case 0: case 1: case 2: case 3: op_upsert(); break;
+      case 4: op_scatter(); break;
+      case 5: case 6: op_erase(); break;
+      case 7: table_.compact_step(rng_() % 8); break;
+      case 8: table_.expire_step(now_, rng_() % 16); break;
+      default: now_ += static_cast<int64_t>(rng_() % 5); break;
+    }
+  }
+
+  void verify() {
+    const size_t n = keys_.size() + 1;
+    std::vector<std::string_view> keys(keys_.begin(), keys_.end());
+    keys.push_back("never-inserted");
+    std::vector<uint64_t> hashes;
+    for (auto k : keys) {
+      hashes.push_back(hash_key(k));
+    }
+    // Request order with repeats: reversed pool, then a duplicate of the first key.
+    std::reverse(keys.begin(), keys.end());
+    std::reverse(hashes.begin(), hashes.end());
+    keys.push_back(keys.front());
+    hashes.push_back(hashes.front());
+    std::vector<uint32_t> rows(keys.size());
+    table_.lookup_rows(keys, hashes, now_, rows);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      std::string k(keys[i]);
+      REQUIRE((rows[i] != kNoRow) == visible(k));
+      CHECK(table_.find_row(k, hashes[i], now_) == rows[i]);
+      if (rows[i] != kNoRow) {
+        CHECK(table_.key_of(rows[i]) == k);
+      }
+    }
+    (void)n;
+    for (uint32_t c = 0; c < schema_.size(); ++c) {
+      verify_column(c, keys, rows);
+    }
+    verify_scan();
+  }
+
+  void verify_column(uint32_t c, const std::vector<std::string_view>& keys, const std::vector<uint32_t>& rows) {
+    const ColumnTypeSpec& spec = schema_.column(c).spec;
+    const size_t n = rows.size();
+    std::vector<uint8_t> validity((n + 7) / 8, 0xAB);
+    std::string data;
+    std::vector<uint32_t> offsets(n + 1);
+    size_t w = spec.width();
+    if (spec.is_variable_width()) {
+      table_.gather_variable(c, rows, offsets, data, validity.data());
+    } else {
+      data.assign(n * w, '\x5A');
+      table_.gather(c, rows, reinterpret_cast<std::byte*>(data.data()), validity.data());
+    }
+    for (size_t i = 0; i < n; ++i) {
+      CAPTURE(c);
+      CAPTURE(i);
+      std::string k(keys[i]);
+      Cell expect;
+      if (visible(k)) {
+        expect = model_.at(k).cells[c];
+      }
+      bool bit = ((validity[i / 8] >> (i % 8)) & 1) != 0;
+      CHECK(bit == expect.has_value());
+      std::string got = spec.is_variable_width() ? data.substr(offsets[i], offsets[i + 1] - offsets[i])
+                                                 : data.substr(i * w, w);
+      std::string want = expect.value_or(spec.is_variable_width() ? std::string() : std::string(w, '\0'));
+      CHECK(got == want);
+      if (rows[i] != kNoRow) {
+        auto cell = table_.read_cell(rows[i], c);
+        CHECK(cell.has_value() == expect.has_value());
+        if (cell && expect) {
+          CHECK(std::string(*cell) == *expect);
+        }
+      }
+    }
+    for (size_t i = n; i < validity.size() * 8; ++i) {  // padding bits are zero
+      CHECK(((validity[i / 8] >> (i % 8)) & 1) == 0);
+    }
+    if (spec.is_variable_width()) {
+      CHECK(offsets[0] == 0);
+      CHECK(offsets[n] == data.size());
+    }
+  }
+
+  void verify_scan() {
+    std::set<std::string> seen;
+    uint64_t cursor = 0;
+    do {
+      size_t count = 1 + rng_() % 20;
+      cursor = table_.scan(cursor, count, now_, [&](uint32_t row, std::string_view key) {
+        CHECK(table_.key_of(row) == key);
+        CHECK(seen.insert(std::string(key)).second);
+      });
+    } while (cursor != 0);
+    std::set<std::string> want;
+    for (auto& [k, r] : model_) {
+      if (visible(k)) {
+        want.insert(k);
+      }
+    }
+    CHECK(seen == want);
+  }
+
+  ColumnTable& table() { return table_; }
+  size_t visible_rows() const {
+    size_t n = 0;
+    for (auto& [k, r] : model_) {
+      n += visible(k) ? 1 : 0;
+    }
+    return n;
+  }
+
+ private:
+  const Schema& schema_;
+  ColumnTable table_;
+  std::mt19937_64 rng_;
+  std::vector<std::string> keys_;
+  std::map<std::string, ModelRow> model_;
+  int64_t now_ = 1000;
+};
+
+void run_random(int64_t ttl_ms, StorageLayout layout, uint64_t seed) {
+  Schema schema = make_schema(ttl_ms);
+  constexpr size_t kPool = 300;
+  constexpr int kRounds = 40;
+  constexpr int kStepsPerRound = 400;
+  Harness h(schema, layout, seed, kPool);
+  for (int round = 0; round < kRounds; ++round) {
+    for (int s = 0; s < kStepsPerRound; ++s) {
+      h.step();
+    }
+    h.verify();
+  }
+  // Drain: compaction to the end leaves no holes and the same visible contents.
+  while (h.table().compact_step(16) != 0) {
+  }
+  CHECK(h.table().holes() == 0);
+  h.verify();
+}
+
+}  // namespace
+
+TEST_CASE("randomized against the model: pure columns, no ttl") { run_random(0, StorageLayout{0}, 1); }
+TEST_CASE("randomized against the model: row groups, no ttl") { run_random(0, StorageLayout{64}, 2); }
+TEST_CASE("randomized against the model: pure columns, table ttl") { run_random(40, StorageLayout{0}, 3); }
+TEST_CASE("randomized against the model: row groups, table ttl") { run_random(40, StorageLayout{64}, 4); }
+TEST_CASE("randomized against the model: default layout") {
+  run_random(0, ColumnTable::kDefaultLayout, 5);
+}
+
+TEST_CASE("sparse columns cost nothing until written") {
+  Schema schema;
+  for (int i = 0; i < 4; ++i) {
+    REQUIRE_FALSE(schema.add_column("f" + std::to_string(i), ColumnTypeSpec{ColumnType::kFloat64, 0}).has_value());
+  }
+  REQUIRE_FALSE(schema.add_column("s", ColumnTypeSpec{ColumnType::kUtf8, 0}).has_value());
+  ColumnTable t(schema, StorageLayout{0});
+  constexpr int kRows = 1000;
+  for (int i = 0; i < kRows; ++i) {
+    std::string k = "k" + std::to_string(i);
+    uint32_t row = t.upsert_row(k, hash_key(k), 0);
+    double v = i;
+    t.set_cell(row, 0, std::string_view(reinterpret_cast<const char*>(&v), sizeof v));
+  }
+  CHECK(t.column_memory_bytes(0) >= kRows * sizeof(double));
+  for (uint32_t c = 1; c < schema.size(); ++c) {
+    CHECK(t.column_memory_bytes(c) == 0);
+  }
+  std::vector<uint32_t> rows{0, kNoRow, 5};
+  std::vector<double> out(3, 1.5);
+  uint8_t validity = 0xFF;
+  t.gather(2, rows, reinterpret_cast<std::byte*>(out.data()), &validity);
+  CHECK(validity == 0);
+  CHECK(out == std::vector<double>{0, 0, 0});
+  t.gather(0, rows, reinterpret_cast<std::byte*>(out.data()), &validity);
+  CHECK(validity == 0b101);
+  CHECK(out == std::vector<double>{0, 0, 5});
+}
+
+TEST_CASE("partial upsert keeps other columns; in-place update; ttl restarts on write") {
+  Schema schema;
+  REQUIRE_FALSE(schema.add_column("a", ColumnTypeSpec{ColumnType::kInt32, 0}).has_value());
+  REQUIRE_FALSE(schema.add_column("b", ColumnTypeSpec{ColumnType::kInt32, 0}).has_value());
+  schema.set_ttl_ms(100);
+  ColumnTable t(schema);
+  auto i32 = [](const int32_t& v) { return std::string_view(reinterpret_cast<const char*>(&v), sizeof v); };
+  int32_t one = 1, two = 2, three = 3;
+  uint32_t row = t.upsert_row("x", hash_key("x"), 0);
+  t.set_cell(row, 0, i32(one));
+  t.set_cell(row, 1, i32(two));
+  CHECK(t.expire_at_ms(row) == 100);
+  uint32_t again = t.upsert_row("x", hash_key("x"), 50);
+  CHECK(again == row);
+  CHECK(t.expire_at_ms(row) == 150);
+  t.set_cell(row, 0, i32(three));
+  CHECK(*t.read_cell(row, 0) == i32(three));
+  CHECK(*t.read_cell(row, 1) == i32(two));
+  CHECK(t.find_row("x", hash_key("x"), 149) == row);
+  CHECK(t.find_row("x", hash_key("x"), 150) == kNoRow);
+  // Written again after expiry: a fresh all-null row.
+  uint32_t fresh = t.upsert_row("x", hash_key("x"), 200);
+  CHECK_FALSE(t.read_cell(fresh, 0).has_value());
+  CHECK_FALSE(t.read_cell(fresh, 1).has_value());
+  CHECK(t.expire_step(1000, 10) == 1);
+  CHECK(t.size() == 0);
+}
+
+TEST_CASE("compaction shrinks memory after mass delete, bounded per step") {
+  Schema schema;
+  REQUIRE_FALSE(schema.add_column("f", ColumnTypeSpec{ColumnType::kFloat32, 0}).has_value());
+  REQUIRE_FALSE(schema.add_column("s", ColumnTypeSpec{ColumnType::kBytes, 0}).has_value());
+  ColumnTable t(schema);
+  constexpr int kRows = 20000;
+  for (int i = 0; i < kRows; ++i) {
+    std::string k = "key" + std::to_string(i);
+    uint32_t row = t.upsert_row(k, hash_key(k), 0);
+    float f = static_cast<float>(i);
+    t.set_cell(row, 0, std::string_view(reinterpret_cast<const char*>(&f), sizeof f));
+    t.set_cell(row, 1, k + k);
+  }
+  size_t full = t.memory_bytes();
+  for (int i = 0; i < kRows; ++i) {
+    if (i % 10 != 0) {
+      std::string k = "key" + std::to_string(i);
+      REQUIRE(t.erase(k, hash_key(k), 0));
+    }
+  }
+  CHECK(t.size() == kRows / 10);
+  constexpr size_t kStep = 100;
+  size_t before = t.holes();
+  size_t after = t.compact_step(kStep);
+  CHECK(before - after <= kStep);
+  while (t.compact_step(kStep) != 0) {
+  }
+  CHECK(t.row_limit() == kRows / 10);
+  CHECK(t.memory_bytes() < full / 2);
+  for (int i = 0; i < kRows; i += 10) {
+    std::string k = "key" + std::to_string(i);
+    uint32_t row = t.find_row(k, hash_key(k), 0);
+    REQUIRE(row != kNoRow);
+    float f = static_cast<float>(i);
+    CHECK(*t.read_cell(row, 0) == std::string_view(reinterpret_cast<const char*>(&f), sizeof f));
+    CHECK(*t.read_cell(row, 1) == k + k);
+  }
+}
