@@ -38,6 +38,16 @@ enum class Join : uint8_t {
   kAllOk,            // MSET, FLUSHALL: +OK unless a part failed (first error wins)
   kConcatArrays,     // KEYS
   kAnyNonNull,       // RANDOMKEY: the first non-null part
+  kColumnarInKeyOrder,  // TABLE.MGET: per-column packed arrays, rows merged in key order
+};
+
+// Where a command's keys are when their positions depend on the arguments (TABLE.MGET's
+// keys follow the word KEYS). Indexes into args; last inclusive; count 0 = no keys.
+struct KeySpan {
+  size_t first = 0;
+  size_t last = 0;
+  size_t step = 1;
+  bool empty() const { return first == 0; }
 };
 
 enum CommandFlags : uint32_t {
@@ -91,6 +101,9 @@ struct CommandSpec {
   // Cross-shard steps (cross_shard.h); null: no prepare, and `handler` is the apply step.
   CommandHandler cross_prepare = nullptr;
   CommandHandler cross_apply = nullptr;
+  // kMultiKey only: finds the keys when first_key/last_key/key_step cannot say where they
+  // are. An empty span means "no keys": the command then runs on worker 0 unsplit.
+  KeySpan (*find_keys)(std::span<const std::string_view> args) = nullptr;
 };
 
 // Looks a command up by name, case-insensitively. Null if unknown.

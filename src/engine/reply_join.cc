@@ -85,6 +85,10 @@ void join_parts(Join join, std::span<const ReplyPart> parts, uint32_t total_keys
       }
       return;
     }
+    case Join::kColumnarInKeyOrder:
+      // No command uses it yet (TABLE.MGET is being built).
+      out.error("ERR columnar join is not available");
+      return;
     case Join::kAnyNonNull:
       for (const auto& part : parts) {
         auto tag = static_cast<ReplyTag>(part.model[0]);

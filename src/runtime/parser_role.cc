@@ -221,9 +221,27 @@ void StageThread::route_multi_key(Connection* conn, uint64_t seq, const engine::
                                   std::span<const std::string_view> args) {
   const uint32_t workers = runtime_.topology().workers;
   const size_t argc = args.size();
-  const size_t first = static_cast<size_t>(spec.first_key);
-  const size_t last = spec.last_key < 0 ? argc + static_cast<size_t>(spec.last_key) : static_cast<size_t>(spec.last_key);
-  const size_t step = static_cast<size_t>(spec.key_step);
+  size_t first = static_cast<size_t>(spec.first_key);
+  size_t last = spec.last_key < 0 ? argc + static_cast<size_t>(spec.last_key) : static_cast<size_t>(spec.last_key);
+  size_t step = static_cast<size_t>(spec.key_step);
+  if (spec.find_keys != nullptr) {
+    engine::KeySpan span = spec.find_keys(args);
+    if (span.empty()) {
+      // No keys (or a malformed command the handler will reject): run unsplit on worker 0.
+      CommandBatch& batch = command_batch_for(0);
+      uint32_t begin = static_cast<uint32_t>(batch.spans.size());
+      for (auto a : args) {
+        batch.add_arg(a, 0);
+      }
+      batch.commands.push_back(CommandRecord{conn, seq, &spec, begin, static_cast<uint32_t>(argc),
+                                             static_cast<int16_t>(conn->session.db), conn->session.resp,
+                                             PartInfo{}});
+      return;
+    }
+    first = span.first;
+    last = span.last;
+    step = span.step;
+  }
   const bool pairs = (spec.flags & engine::kKeyValuePairs) != 0;
   if (pairs && (argc - first) % 2 != 0) {
     reply_now(conn, seq, fmt::format("ERR wrong number of arguments for '{}' command", spec.name));
@@ -276,7 +294,11 @@ void StageThread::route_multi_key(Connection* conn, uint64_t seq, const engine::
     }
     CommandBatch& batch = command_batch_for(w);
     uint32_t begin = static_cast<uint32_t>(batch.spans.size());
-    batch.add_arg(args[0], 0);
+    // A part is the command with only this shard's keys: the arguments before the first key
+    // and after the last one (TABLE.MGET's table, columns and options) go to every part.
+    for (size_t i = 0; i < first; ++i) {
+      batch.add_arg(args[i], 0);
+    }
     PartInfo part;
     part.count = part_count;
     part.index = static_cast<uint16_t>(part_of_worker[w]);
@@ -293,6 +315,10 @@ void StageThread::route_multi_key(Connection* conn, uint64_t seq, const engine::
         batch.add_arg(args[arg + 1], 0);
       }
       batch.positions.push_back(k);
+    }
+    const size_t after_keys = pairs ? last + 1 : first + (total_keys - 1) * step + 1;
+    for (size_t i = after_keys; i < argc; ++i) {
+      batch.add_arg(args[i], 0);
     }
     part.positions_count = static_cast<uint32_t>(batch.positions.size()) - part.positions_begin;
     batch.commands.push_back(CommandRecord{conn, seq, &spec, begin,
