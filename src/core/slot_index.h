@@ -24,7 +24,8 @@
 #include <new>
 #include <utility>
 
-#include <sys/mman.h>
+#include "core/huge_pages.h"
+
 
 namespace tessera::core {
 
@@ -35,28 +36,28 @@ class SlotIndex {
   static constexpr uint8_t kDeleted = 0xFE;
   static constexpr uint8_t kTagMask = 0x7F;
   static constexpr size_t kNotFound = ~size_t{0};
-  static constexpr size_t kHugePageBytes = 2 * 1024 * 1024;
 
   SlotIndex() = default;
   explicit SlotIndex(size_t groups) : groups_(groups) {
     size_t cap = capacity();
     size_t bytes = cap * kSlotBytes;
     if (bytes >= kHugePageBytes) {
-      // Large indexes sit on transparent huge pages: a random probe then rarely misses
-      // the TLB. Rounded up to whole huge pages (aligned_alloc needs a multiple).
-      mem_ = static_cast<uint8_t*>(std::aligned_alloc(kHugePageBytes, (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes));
-      if (mem_ != nullptr) {
-        madvise(mem_, bytes, MADV_HUGEPAGE);
-      }
+      mem_ = static_cast<uint8_t*>(huge_alloc(bytes));  // see huge_pages.h
     } else {
       mem_ = static_cast<uint8_t*>(std::aligned_alloc(kGroupSize, bytes));
-    }
-    if (mem_ == nullptr) {
-      throw std::bad_alloc();
+      if (mem_ == nullptr) {
+        throw std::bad_alloc();
+      }
     }
     std::memset(mem_, kEmpty, cap);
   }
-  ~SlotIndex() { std::free(mem_); }
+  ~SlotIndex() {
+    if (mem_ != nullptr && bytes() >= kHugePageBytes) {
+      huge_free(mem_, bytes());
+    } else {
+      std::free(mem_);
+    }
+  }
   SlotIndex(SlotIndex&& o) noexcept { swap(o); }
   SlotIndex& operator=(SlotIndex&& o) noexcept {
     SlotIndex tmp(std::move(o));

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "core/key_table.h"
+#include "engine/table_registry.h"
 
 namespace tessera::engine {
 
@@ -43,6 +44,9 @@ class Shard {
 
   ShardStats& stats() { return stats_; }
 
+  // This shard's partitions of the TABLE.* tables (server-wide, not per database).
+  TableRegistry& tables() { return tables_; }
+
   // One step of the active expiry cycle over every database: examines at most
   // `max_slots` index slots in total. Returns keys deleted.
   size_t expire_step(int64_t now_ms, size_t max_slots);
@@ -52,6 +56,7 @@ class Shard {
   uint32_t count_;
   std::array<std::unique_ptr<core::KeyTable>, kDatabases> dbs_;
   ShardStats stats_;
+  TableRegistry tables_;
   int expire_db_cursor_ = 0;
 };
 

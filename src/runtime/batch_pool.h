@@ -16,10 +16,10 @@ namespace tessera::runtime {
 template <class Batch>
 class BatchPool {
  public:
-  static constexpr size_t kMaxPooled = 64;
+  static constexpr size_t kMaxPooled = 16;
   // A batch bigger than this goes back to the allocator instead (a huge pipeline should not
   // pin its memory forever).
-  static constexpr size_t kMaxPooledBytes = 1 << 20;
+  static constexpr size_t kMaxPooledBytes = 256 * 1024;
 
   BatchPool() = default;
   BatchPool(const BatchPool&) = delete;

@@ -80,6 +80,12 @@ class ByteBuffer {
   }
 
   static constexpr size_t kInitialCapacity = 16 * 1024;
+
+ public:
+  // An idle connection keeps at most this much buffer (a burst's larger buffer is dropped).
+  static constexpr size_t kIdleKeepBytes = 64 * 1024;
+
+ private:
   std::unique_ptr<char[]> data_;
   size_t capacity_ = 0;
   size_t read_ = 0;

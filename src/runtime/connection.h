@@ -59,6 +59,10 @@ struct Connection {
   std::unique_ptr<RecvTransform> recv_transform;
   // Where the backend puts received bytes.
   ByteBuffer& recv_buffer() { return recv_transform ? wire_in : in; }
+  // A single-shot io_uring receive owns the free space of recv_buffer() while in flight
+  // (multishot receives copy in on completion and own nothing).
+  bool recv_busy_with_buffer() const { return recv_in_flight && recv_owns_buffer; }
+  bool recv_owns_buffer = false;
   protocol::RespParser parser;
   engine::SessionState session;
   uint64_t next_seq = 0;

@@ -132,6 +132,9 @@ void StageThread::parse_input(Connection* conn) {
       return;
     }
   }
+  if (!conn->recv_busy_with_buffer()) {
+    conn->in.shrink_if_idle(ByteBuffer::kIdleKeepBytes);
+  }
   conn->qbuf_bytes.store(conn->in.size(), std::memory_order_relaxed);
   conn->last_interaction_ms.store(now_ms_, std::memory_order_relaxed);
   backend_->enable_read(conn);

@@ -97,6 +97,7 @@ class UringBackend final : public IoBackend {
     } else {
       char* dst = conn->recv_buffer().prepare(kRecvChunk);
       io_uring_prep_recv(sqe, conn->fd, dst, conn->recv_buffer().free_space(), 0);
+      conn->recv_owns_buffer = true;
     }
     io_uring_sqe_set_data64(sqe, reinterpret_cast<uint64_t>(conn) | kOpRecv);
     conn->recv_in_flight = true;
