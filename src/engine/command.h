@@ -121,5 +121,6 @@ std::span<const CommandSpec> string_commands();
 std::span<const CommandSpec> key_commands();
 std::span<const CommandSpec> server_commands();
 std::span<const CommandSpec> connection_commands();
+std::span<const CommandSpec> table_commands();
 
 }  // namespace tessera::engine

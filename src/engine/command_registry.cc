@@ -37,7 +37,7 @@ struct Registry {
   std::unordered_map<std::string_view, const CommandSpec*, CaseInsensitiveHash, CaseInsensitiveEqual> by_name;
 
   Registry() {
-    for (auto family : {connection_commands(), server_commands(), key_commands(), string_commands()}) {
+    for (auto family : {connection_commands(), server_commands(), key_commands(), string_commands(), table_commands()}) {
       all.insert(all.end(), family.begin(), family.end());
     }
     by_name.reserve(all.size() * 2);

@@ -3,6 +3,8 @@
 
 #include <vector>
 
+#include "engine/table_join.h"
+
 namespace tessera::engine {
 namespace {
 
@@ -86,8 +88,7 @@ void join_parts(Join join, std::span<const ReplyPart> parts, uint32_t total_keys
       return;
     }
     case Join::kColumnarInKeyOrder:
-      // No command uses it yet (TABLE.MGET is being built).
-      out.error("ERR columnar join is not available");
+      join_table_parts(parts, total_keys, out);
       return;
     case Join::kAnyNonNull:
       for (const auto& part : parts) {

@@ -7,6 +7,8 @@
 //   kAllOk            +OK unless a part replied an error (the first error wins).
 //   kConcatArrays     arrays concatenated in part order.
 //   kAnyNonNull       the first non-null part (null if all are null).
+//   kColumnarInKeyOrder  TABLE.* parts in the tagged form of table_join.h (columnar
+//                     columns, rows or JSON rows merged by positions; or integers summed).
 #pragma once
 
 #include <cstdint>
@@ -21,7 +23,7 @@ namespace tessera::engine {
 
 struct ReplyPart {
   std::string_view model;               // one model value
-  std::span<const uint32_t> positions;  // kArrayInKeyOrder only
+  std::span<const uint32_t> positions;  // kArrayInKeyOrder and kColumnarInKeyOrder
 };
 
 void join_parts(Join join, std::span<const ReplyPart> parts, uint32_t total_keys,

@@ -101,7 +101,7 @@ class StageThread final : public IoHandler {
   // Worker role (worker_role.cc)
   // Runs queued commands in per-source order; returns whether anything ran.
   bool run_worker();
-  static constexpr size_t kPrefetchDistance = 4;
+  static constexpr size_t kPrefetchDistance = 8;
   void prefetch_ahead(const CommandBatch& batch, size_t cursor);
   void run_record(const CommandBatch& batch, const CommandRecord& rec, engine::CommandHandler handler,
                   engine::CrossShardState* cross);

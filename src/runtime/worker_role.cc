@@ -26,11 +26,22 @@ void StageThread::prefetch_ahead(const CommandBatch& batch, size_t cursor) {
     return batch.hashes[rec.args_begin + static_cast<uint32_t>(rec.spec->first_key)];
   };
   core::KeyTable* table;
+  if (cursor == 0) {
+    // A new batch: start the groups of its first commands (nothing prefetched them).
+    for (size_t i = 0; i < kPrefetchDistance; ++i) {
+      if (uint64_t h = key_of(i, table); table) {
+        table->prefetch(h);
+      }
+    }
+  }
   if (uint64_t h = key_of(cursor + kPrefetchDistance, table); table) {
     table->prefetch(h);
   }
-  if (uint64_t h = key_of(cursor + kPrefetchDistance / 2, table); table) {
-    table->prefetch_item(h);
+  // The item stage reads the group, so it runs only once that group had time to arrive.
+  if (cursor >= kPrefetchDistance / 2) {
+    if (uint64_t h = key_of(cursor + kPrefetchDistance / 2, table); table) {
+      table->prefetch_item(h);
+    }
   }
 }
 
