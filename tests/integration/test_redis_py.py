@@ -9,7 +9,7 @@ import time
 import pytest
 import redis
 
-from conftest import IS_REDIS, RespError, tessera_only, wait_until
+from conftest import IS_REDIS, RespConn, RespError, tessera_only, wait_until
 
 
 def err_of(fn, *a, **kw):
@@ -708,3 +708,30 @@ def test_startup_line_format(server):
 @pytest.mark.skipif(not IS_REDIS, reason="sanity check of the Redis target")
 def test_target_is_redis(r):
     assert "redis_version" in r.info("server")
+
+
+@pytest.mark.parametrize("flags", [(), ("--workers", "2", "--parsers", "2", "--repliers", "2")])
+def test_connection_state_applies_in_stream_order(server_factory, flags):
+    """SELECT, HELLO and CLIENT SETNAME pipelined in one write apply to exactly the commands
+    after them, whatever worker each key lives on."""
+    if flags and IS_REDIS:
+        pytest.skip("Tessera topology flags")
+    srv = server_factory(*flags)
+    c = srv.raw()
+    keys = [f"k{i}" for i in range(20)]
+    script = []
+    for k in keys:
+        script += [("SET", k, "db0"), ("SELECT", "3"), ("GET", k), ("SET", k, "db3"), ("SELECT", "0"), ("GET", k)]
+    script += [("CLIENT", "SETNAME", "alpha"), ("CLIENT", "GETNAME"), ("HELLO", "3"), ("GET", "missing"),
+               ("HELLO", "2"), ("GET", "missing")]
+    c.send(b"".join(RespConn.encode(*cmd) for cmd in script))
+    for _ in keys:
+        assert [c.read_reply() for _ in range(6)] == ["OK", "OK", None, "OK", "OK", b"db0"]
+    assert c.read_reply() == "OK"
+    assert c.read_reply() == b"alpha"
+    hello = c.read_reply()
+    assert hello is not None
+    # RESP3 null is "_\r\n", RESP2 null bulk is "$-1\r\n": the raw bytes show the switch.
+    assert c.read_raw_line() == b"_"
+    c.read_reply()  # HELLO 2 (a map rendered in RESP2)
+    assert c.read_raw_line() == b"$-1"
