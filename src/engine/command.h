@@ -104,6 +104,8 @@ struct CommandSpec {
   // kMultiKey only: finds the keys when first_key/last_key/key_step cannot say where they
   // are. An empty span means "no keys": the command then runs on worker 0 unsplit.
   KeySpan (*find_keys)(std::span<const std::string_view> args) = nullptr;
+  // kCursor only: which argument is the cursor whose low 8 bits name the shard.
+  int cursor_arg = 1;
 };
 
 // Looks a command up by name, case-insensitively. Null if unknown.

@@ -339,11 +339,14 @@ void mget_command(CommandContext& ctx) {
 
 // ---- SCAN ----
 
+// The runtime routes TABLE.SCAN (Routing::kCursor) to the shard its cursor names.
+constexpr int kScanCursorArg = 2;
+
 // TABLE.SCAN name cursor [COUNT n]: [next cursor, [keys]] as SCAN; the cursor is
 // (ColumnTable::scan cursor << 8) | shard.
 void scan_command(CommandContext& ctx) {
   const auto& args = ctx.args;
-  constexpr size_t kCursorArg = 2;
+  constexpr size_t kCursorArg = kScanCursorArg;
   std::optional<uint64_t> cursor = parse_cursor(args[kCursorArg]);
   if (!cursor) {
     ctx.reply.error(err::kInvalidCursor);
@@ -371,7 +374,7 @@ void scan_command(CommandContext& ctx) {
     return;
   }
   if ((*cursor & kCursorShardMask) % ctx.shard->count() != ctx.shard->id()) {
-    ctx.reply.null();  // another shard answers (Join::kAnyNonNull)
+    ctx.reply.error(err::kInvalidCursor);  // the runtime routes a valid cursor to its shard
     return;
   }
   std::vector<std::string_view> keys;
@@ -446,8 +449,8 @@ constexpr CommandSpec kTableCommands[] = {
      nullptr, nullptr, find_mget_keys},
     {"table.del", -3, kWrite, Routing::kMultiKey, Join::kSumIntegers, 2, -1, 1, del_command, "table", "0.1.0",
      "Deletes rows by key.", "@write @slow"},
-    {"table.scan", -3, kReadOnly, Routing::kAllShards, Join::kAnyNonNull, 0, 0, 0, scan_command, "table", "0.1.0",
-     "Iterates over the keys of a table.", "@read @slow"},
+    {"table.scan", -3, kReadOnly, Routing::kCursor, Join::kNone, 0, 0, 0, scan_command, "table", "0.1.0",
+     "Iterates over the keys of a table.", "@read @slow", nullptr, nullptr, nullptr, kScanCursorArg},
     {"table.insert", 4, kWrite, Routing::kAllShards, Join::kSumIntegers, 0, 0, 0, insert_command, "table", "0.1.0",
      "Writes a batch of rows given as JSON or as a binary columnar batch, all or nothing.", "@write @slow"},
 };

@@ -178,7 +178,7 @@ void StageThread::dispatch(Connection* conn, std::vector<std::string_view>& args
         worker = static_cast<uint32_t>(key_hash % workers);
       } else {
         uint64_t cursor = 0;
-        auto text = args[1];
+        auto text = args[static_cast<size_t>(spec->cursor_arg)];
         for (char c : text) {
           if (c < '0' || c > '9') {
             cursor = 0;

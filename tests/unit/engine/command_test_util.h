@@ -129,7 +129,7 @@ class TestServer {
       case Routing::kAllShards:
         return run_all(*spec, args);
       case Routing::kCursor: {
-        auto cursor = parse_cursor(args[1]);
+        auto cursor = parse_cursor(args[static_cast<size_t>(spec->cursor_arg)]);
         uint32_t target = cursor ? static_cast<uint32_t>((*cursor & 0xFF) % shards_.size()) : 0;
         return run_on(target, *spec, args);
       }
