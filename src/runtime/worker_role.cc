@@ -3,6 +3,7 @@
 // to the batch bound for the command's replier. No locks: the shard belongs to this thread.
 // Parts of multi-shard commands follow the ticket protocol of transaction.h.
 #include "engine/command.h"
+#include "engine/table_registry.h"
 #include "runtime/connection.h"
 #include "runtime/runtime.h"
 #include "runtime/stage_thread.h"
@@ -200,6 +201,9 @@ void StageThread::publish_gauges() {
     g.keys[db].store(keys, std::memory_order_relaxed);
     g.expires[db].store(expires, std::memory_order_relaxed);
   }
+  shard_->tables().for_each([&](std::string_view, engine::Table& table) {
+    memory += static_cast<int64_t>(table.rows.memory_bytes());
+  });
   g.memory_bytes.store(memory, std::memory_order_relaxed);
   const auto& stats = shard_->stats();
   g.expired_keys.store(stats.expired_keys, std::memory_order_relaxed);
