@@ -188,15 +188,9 @@ void StageThread::dispatch(Connection* conn, std::vector<std::string_view>& args
         }
         worker = static_cast<uint32_t>((cursor & 0xFF) % workers);
       }
-      CommandBatch& batch = command_batch_for(worker);
-      uint32_t begin = static_cast<uint32_t>(batch.spans.size());
-      for (size_t i = 0; i < args.size(); ++i) {
-        bool is_key = spec->routing == engine::Routing::kKey && i == static_cast<size_t>(spec->first_key);
-        batch.add_arg(args[i], is_key ? key_hash : 0);
-      }
-      batch.commands.push_back(CommandRecord{conn, seq, spec, begin, static_cast<uint32_t>(args.size()),
-                                             static_cast<int16_t>(conn->session.db), conn->session.resp,
-                                             PartInfo{}});
+      const size_t key_index =
+          spec->routing == engine::Routing::kKey ? static_cast<size_t>(spec->first_key) : kNoKeyIndex;
+      enqueue_whole(worker, conn, seq, *spec, args, PartInfo{}, key_index, key_hash);
       return;
     }
     case engine::Routing::kMultiKey:
@@ -204,20 +198,26 @@ void StageThread::dispatch(Connection* conn, std::vector<std::string_view>& args
       return;
     case engine::Routing::kAllShards:
       for (uint32_t w = 0; w < workers; ++w) {
-        CommandBatch& batch = command_batch_for(w);
-        uint32_t begin = static_cast<uint32_t>(batch.spans.size());
-        for (auto a : args) {
-          batch.add_arg(a, 0);
-        }
         PartInfo part;
         part.count = static_cast<uint16_t>(workers);
         part.index = static_cast<uint16_t>(w);
         part.join = spec->join;
-        batch.commands.push_back(CommandRecord{conn, seq, spec, begin, static_cast<uint32_t>(args.size()),
-                                               static_cast<int16_t>(conn->session.db), conn->session.resp, part});
+        enqueue_whole(w, conn, seq, *spec, args, part);
       }
       return;
   }
+}
+
+void StageThread::enqueue_whole(uint32_t worker, Connection* conn, uint64_t seq, const engine::CommandSpec& spec,
+                                std::span<const std::string_view> args, PartInfo part, size_t key_index,
+                                uint64_t key_hash) {
+  CommandBatch& batch = command_batch_for(worker);
+  const uint32_t begin = static_cast<uint32_t>(batch.spans.size());
+  for (size_t i = 0; i < args.size(); ++i) {
+    batch.add_arg(args[i], i == key_index ? key_hash : 0);
+  }
+  batch.commands.push_back(CommandRecord{conn, seq, &spec, begin, static_cast<uint32_t>(args.size()),
+                                         static_cast<int16_t>(conn->session.db), conn->session.resp, part});
 }
 
 void StageThread::route_multi_key(Connection* conn, uint64_t seq, const engine::CommandSpec& spec,
@@ -231,14 +231,7 @@ void StageThread::route_multi_key(Connection* conn, uint64_t seq, const engine::
     engine::KeySpan span = spec.find_keys(args);
     if (span.empty()) {
       // No keys (or a malformed command the handler will reject): run unsplit on worker 0.
-      CommandBatch& batch = command_batch_for(0);
-      uint32_t begin = static_cast<uint32_t>(batch.spans.size());
-      for (auto a : args) {
-        batch.add_arg(a, 0);
-      }
-      batch.commands.push_back(CommandRecord{conn, seq, &spec, begin, static_cast<uint32_t>(argc),
-                                             static_cast<int16_t>(conn->session.db), conn->session.resp,
-                                             PartInfo{}});
+      enqueue_whole(0, conn, seq, spec, args, PartInfo{});
       return;
     }
     first = span.first;

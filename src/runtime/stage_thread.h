@@ -86,6 +86,12 @@ class StageThread final : public IoHandler {
   void dispatch(Connection* conn, std::vector<std::string_view>& args);
   void route_multi_key(Connection* conn, uint64_t seq, const engine::CommandSpec& spec,
                        std::span<const std::string_view> args);
+  // Queues the whole command (a copy of its arguments) for one worker; the argument at
+  // key_index carries key_hash.
+  static constexpr size_t kNoKeyIndex = ~size_t{0};
+  void enqueue_whole(uint32_t worker, Connection* conn, uint64_t seq, const engine::CommandSpec& spec,
+                     std::span<const std::string_view> args, PartInfo part, size_t key_index = kNoKeyIndex,
+                     uint64_t key_hash = 0);
   void run_on_parser(Connection* conn, uint64_t seq, const engine::CommandSpec& spec,
                      std::span<const std::string_view> args);
   void reply_now(Connection* conn, uint64_t seq, std::string_view error_or_empty);
