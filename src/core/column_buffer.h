@@ -1,10 +1,11 @@
 // ByteBuffer and bitmap helpers: the raw memory under a ColumnTable partition (private to
 // src/core/column_*). A ByteBuffer is an owned, zero-filled, exactly sized byte array;
-// arrays of 2 MiB and more sit on transparent huge pages (a random-row gather then rarely
-// misses the TLB). Growth policy belongs to the caller: resize() allocates exactly what is
-// asked and copies the old prefix, O(new size).
+// arrays of 2 MiB and more are mmap'd, marked for transparent huge pages (a random-row
+// gather then rarely misses the TLB) and resized with mremap (no copy). Growth policy
+// belongs to the caller: resize() allocates exactly what is asked (rounded up to a page
+// when mapped); below 2 MiB it copies the old prefix, O(new size), above it O(pages).
 //
-// Invariants: data() is 64-byte aligned (bitmaps are read as uint64 words) or null when
+// Invariants: data() is 64-byte aligned (page-aligned when mapped) (bitmaps are read as uint64 words) or null when
 // size() == 0; bytes past the old size are zero after resize().
 //
 // Thread safety: none; owned by the partition's data worker.
@@ -27,7 +28,7 @@ class ByteBuffer {
   static constexpr size_t kHugePageBytes = 2 * 1024 * 1024;
 
   ByteBuffer() = default;
-  ~ByteBuffer() { std::free(data_); }
+  ~ByteBuffer() { release(); }
   ByteBuffer(ByteBuffer&& o) noexcept { swap(o); }
   ByteBuffer& operator=(ByteBuffer&& o) noexcept {
     ByteBuffer tmp(std::move(o));
@@ -47,44 +48,96 @@ class ByteBuffer {
   const T* as() const { return reinterpret_cast<const T*>(data_); }
 
   // Exact resize; keeps min(old, new) bytes, zero-fills the rest. Size 0 frees.
+  // Arrays of kHugePageBytes and more are mmap'd and grown or shrunk with mremap: the
+  // kernel moves page tables instead of copying the bytes, so growth costs O(pages), which
+  // lets the owners grow in small steps (little slack) without paying O(size) per step.
   void resize(size_t size) {
     if (size == size_) {
       return;
     }
     if (size == 0) {
-      std::free(data_);
-      data_ = nullptr;
-      size_ = 0;
+      release();
       return;
     }
-    bool huge = size >= kHugePageBytes;
-    size_t align = huge ? kHugePageBytes : kAlignment;
-    size_t rounded = (size + align - 1) / align * align;  // aligned_alloc wants a multiple
-    auto* fresh = static_cast<std::byte*>(std::aligned_alloc(align, rounded));
+    if (size >= kHugePageBytes) {
+      resize_mapped(size);
+      return;
+    }
+    size_t rounded = (size + kAlignment - 1) / kAlignment * kAlignment;  // aligned_alloc wants a multiple
+    auto* fresh = static_cast<std::byte*>(std::aligned_alloc(kAlignment, rounded));
     if (fresh == nullptr) {
       throw std::bad_alloc();
-    }
-    if (huge) {
-      madvise(fresh, rounded, MADV_HUGEPAGE);
     }
     size_t keep = size < size_ ? size : size_;
     if (keep != 0) {
       std::memcpy(fresh, data_, keep);
     }
     std::memset(fresh + keep, 0, rounded - keep);
-    std::free(data_);
+    release();
     data_ = fresh;
     size_ = size;
   }
 
  private:
+  static constexpr size_t kPageBytes = 4096;
+  static size_t page_rounded(size_t n) { return (n + kPageBytes - 1) / kPageBytes * kPageBytes; }
+
+  void release() {
+    if (mapped_ != 0) {
+      munmap(data_, mapped_);
+    } else {
+      std::free(data_);
+    }
+    data_ = nullptr;
+    size_ = 0;
+    mapped_ = 0;
+  }
+
+  // Invariant of a mapped buffer: bytes [size_, mapped_) are zero.
+  void resize_mapped(size_t size) {
+    const size_t want = page_rounded(size);
+    if (mapped_ == 0) {  // from malloc'd (or nothing): a fresh zeroed mapping
+      void* p = mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) {
+        throw std::bad_alloc();
+      }
+      madvise(p, want, MADV_HUGEPAGE);
+      auto* fresh = static_cast<std::byte*>(p);
+      if (size_ != 0) {
+        std::memcpy(fresh, data_, size_ < size ? size_ : size);
+      }
+      release();
+      data_ = fresh;
+      size_ = size;
+      mapped_ = want;
+      return;
+    }
+    if (want != mapped_) {
+      void* p = mremap(data_, mapped_, want, MREMAP_MAYMOVE);
+      if (p == MAP_FAILED) {
+        throw std::bad_alloc();
+      }
+      if (want > mapped_) {
+        madvise(static_cast<std::byte*>(p) + mapped_, want - mapped_, MADV_HUGEPAGE);
+      }
+      data_ = static_cast<std::byte*>(p);
+      mapped_ = want;
+    }
+    if (size < size_) {
+      std::memset(data_ + size, 0, (size_ < mapped_ ? size_ : mapped_) - size);
+    }
+    size_ = size;
+  }
+
   void swap(ByteBuffer& o) noexcept {
     std::swap(data_, o.data_);
     std::swap(size_, o.size_);
+    std::swap(mapped_, o.mapped_);
   }
 
   std::byte* data_ = nullptr;
   size_t size_ = 0;
+  size_t mapped_ = 0;  // bytes mmap'd (a multiple of the page size), 0 = malloc'd or empty
 };
 
 // Bitmaps: bit i of a bitmap is bit (i % 64) of little-endian word i / 64, which is also

@@ -248,9 +248,7 @@ uint32_t ColumnTable::insert_row(std::string_view key, uint64_t hash) {
       throw std::length_error("column table partition full");
     }
     if (rows_ == row_capacity_) {
-      uint64_t grown = uint64_t{row_capacity_} * VarHeap::kGrowthNum / VarHeap::kGrowthDen;
-      set_row_capacity(static_cast<uint32_t>(
-          grown < kInitialRows ? kInitialRows : (grown > kMaxRows ? kMaxRows : grown)));
+      grow_rows(1);
     }
     row = rows_++;
   }
@@ -270,6 +268,19 @@ uint32_t ColumnTable::insert_row(std::string_view key, uint64_t hash) {
   ++live_rows_;
   index_.insert(hash, row);
   return row;
+}
+
+void ColumnTable::grow_rows(size_t extra) {
+  // Geometric growth by 3/2 while small, then by 1/16: the large arrays are mremap'd
+  // (column_buffer.h), so a step costs O(pages) for them, and the slack stays <= 1/16.
+  uint64_t cap = row_capacity_;
+  uint64_t need = uint64_t{rows_} + extra;
+  while (cap < need) {
+    uint64_t grown = cap < kSmallGrowthRows ? cap * VarHeap::kGrowthNum / VarHeap::kGrowthDen
+                                            : cap + cap / kLargeGrowthDen;
+    cap = grown < kInitialRows ? kInitialRows : grown;
+  }
+  set_row_capacity(static_cast<uint32_t>(cap > kMaxRows ? kMaxRows : cap));
 }
 
 void ColumnTable::touch_ttl(uint32_t row, int64_t now_ms) {

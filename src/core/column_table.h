@@ -36,7 +36,8 @@
 // until the next mutating call.
 //
 // Costs: lookup/upsert/erase O(1) expected (+ key length); growing the row arrays or the
-// index is O(rows) but amortized O(1) per insert (growth by 3/2); compact_step and
+// index is O(rows) but amortized O(1) per insert (growth by 3/2, then by 1/16 with mremap'd
+// arrays, see column_buffer.h); compact_step and
 // expire_step are bounded by their max_rows argument (see there).
 #pragma once
 
@@ -180,6 +181,8 @@ class ColumnTable {
   static constexpr uint64_t kVarLenMask = (uint64_t{1} << kVarLenBits) - 1;
   static constexpr uint32_t kInitialRows = 64;
   static constexpr uint32_t kShrinkRatio = 3;
+  static constexpr uint64_t kSmallGrowthRows = 64 * 1024;  // grow by 3/2 below, by 1/16 above
+  static constexpr uint64_t kLargeGrowthDen = 16;
   static constexpr size_t kIndexMaxLoadNum = 7;  // grow past 7/8 full
   static constexpr size_t kIndexMaxLoadDen = 8;
   static constexpr size_t kIndexGrowLoadNum = 3;  // rebuild to 3/5 full
@@ -189,6 +192,7 @@ class ColumnTable {
   bool key_equals(uint32_t row, std::string_view key) const;
   bool is_expired(uint32_t row, int64_t now_ms) const;
   uint32_t insert_row(std::string_view key, uint64_t hash);
+  void grow_rows(size_t extra);  // row_capacity_ >= rows_ + extra, geometric steps
   void touch_ttl(uint32_t row, int64_t now_ms);
   void reset_cells(uint32_t row);
   void erase_row(uint32_t row, size_t slot);

@@ -24,6 +24,7 @@ class VarHeap {
   static constexpr size_t kInitialBytes = 256;
   static constexpr size_t kGrowthNum = 3;  // capacity grows by 3/2
   static constexpr size_t kGrowthDen = 2;
+  static constexpr size_t kLargeGrowthDen = 16;  // from 2 MiB on, capacity grows by 1/16
 
   size_t used() const { return used_; }
   size_t garbage() const { return garbage_; }
@@ -50,7 +51,8 @@ class VarHeap {
     }
     size_t cap = buf_.size() < kInitialBytes ? kInitialBytes : buf_.size();
     while (cap < used_ + extra) {
-      cap = cap * kGrowthNum / kGrowthDen;
+      // Large heaps are mremap'd (column_buffer.h): small steps cost O(pages), not a copy.
+      cap = cap < ByteBuffer::kHugePageBytes ? cap * kGrowthNum / kGrowthDen : cap + cap / kLargeGrowthDen;
     }
     buf_.resize(cap);
   }

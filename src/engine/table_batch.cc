@@ -4,7 +4,6 @@
 #include <simdjson.h>
 
 #include <cstring>
-#include <unordered_map>
 
 #include "core/key_table.h"
 #include "engine/table_cells.h"
@@ -214,30 +213,6 @@ bool valid_bit(std::string_view validity, size_t i) {
   return validity.empty() || ((static_cast<uint8_t>(validity[i / kBitsPerByte]) >> (i % kBitsPerByte)) & 1);
 }
 
-// Indexes of the batch's rows that belong to this shard, a repeated key keeping only its
-// last occurrence.
-template <class KeyOf>
-std::vector<uint32_t> rows_for_shard(uint32_t rows, KeyOf key_of, uint32_t shard_id, uint32_t shard_count,
-                                     std::vector<uint64_t>& hashes) {
-  std::vector<uint32_t> mine;
-  std::unordered_map<std::string_view, size_t> seen;
-  for (uint32_t i = 0; i < rows; ++i) {
-    std::string_view key = key_of(i);
-    uint64_t hash = core::hash_key(key);
-    if (hash % shard_count != shard_id) {
-      continue;
-    }
-    auto [it, inserted] = seen.emplace(key, mine.size());
-    if (inserted) {
-      mine.push_back(i);
-      hashes.push_back(hash);
-    } else {
-      mine[it->second] = i;
-    }
-  }
-  return mine;
-}
-
 }  // namespace
 
 Parsed<JsonBatch> parse_json_batch(const core::Schema& schema, std::string_view text) {
@@ -388,45 +363,107 @@ size_t apply_json_batch(core::ColumnTable& table, const JsonBatch& batch, uint32
 
 size_t apply_columnar_batch(core::ColumnTable& table, const ColumnarBatch& batch, uint32_t shard_id,
                             uint32_t shard_count, int64_t now_ms) {
-  std::vector<uint64_t> hashes;
-  std::vector<uint32_t> mine = rows_for_shard(
-      batch.rows, [&](uint32_t i) { return batch.key(i); }, shard_id, shard_count, hashes);
+  // One pass over the keys: hash, keep this shard's rows. No per-row allocation: a repeated
+  // key is detected after upsert_rows (it shares a row) with a bitmap over the row numbers,
+  // and only then is the batch reduced to each key's last occurrence.
+  thread_local std::vector<uint64_t> hashes;
+  thread_local std::vector<uint32_t> mine;
+  thread_local std::vector<std::string_view> keys;
+  thread_local std::vector<uint32_t> rows;
+  thread_local std::vector<uint64_t> seen;  // bitmap over row numbers, all clear between calls
+  hashes.clear();
+  mine.clear();
+  keys.clear();
+  hashes.reserve(batch.rows);
+  mine.reserve(batch.rows);
+  keys.reserve(batch.rows);
+  for (uint32_t i = 0; i < batch.rows; ++i) {
+    std::string_view key = batch.key(i);
+    uint64_t hash = core::hash_key(key);
+    if (hash % shard_count == shard_id) {
+      mine.push_back(i);
+      hashes.push_back(hash);
+      keys.push_back(key);
+    }
+  }
   if (mine.empty()) {
     return 0;
   }
-  std::vector<std::string_view> keys;
-  keys.reserve(mine.size());
-  for (uint32_t i : mine) {
-    keys.push_back(batch.key(i));
-  }
-  std::vector<uint32_t> rows(mine.size());
+  rows.resize(mine.size());
   table.upsert_rows(keys, hashes, now_ms, rows);
-  const size_t n = mine.size();
-  std::vector<uint8_t> validity((n + kBitsPerByte - 1) / kBitsPerByte);
-  std::string packed;
-  std::vector<uint32_t> offsets;
-  for (const ColumnarBatch::Column& col : batch.columns) {
-    const ColumnTypeSpec spec = table.schema().column(col.id).spec;
-    std::fill(validity.begin(), validity.end(), 0);
-    for (size_t j = 0; j < n; ++j) {
-      if (valid_bit(col.validity, mine[j])) {
-        validity[j / kBitsPerByte] = static_cast<uint8_t>(validity[j / kBitsPerByte] | (1u << (j % kBitsPerByte)));
+  seen.resize(core::bitmap_words(table.row_limit()));
+  bool repeated = false;
+  for (uint32_t r : rows) {
+    repeated |= core::test_bit(seen.data(), r);
+    core::set_bit(seen.data(), r);
+  }
+  for (uint32_t r : rows) {
+    core::clear_bit(seen.data(), r);
+  }
+  if (repeated) {  // keep the last occurrence of each row, in batch order
+    size_t kept = rows.size();
+    for (size_t j = rows.size(); j-- > 0;) {
+      if (!core::test_bit(seen.data(), rows[j])) {
+        core::set_bit(seen.data(), rows[j]);
+        --kept;
+        rows[kept] = rows[j];
+        mine[kept] = mine[j];
       }
     }
-    packed.clear();
+    for (size_t j = kept; j < rows.size(); ++j) {
+      core::clear_bit(seen.data(), rows[j]);
+    }
+    rows.erase(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(kept));
+    mine.erase(mine.begin(), mine.begin() + static_cast<std::ptrdiff_t>(kept));
+  }
+  const size_t n = mine.size();
+  // Every row of the batch, in order: scatter straight from the request's arrays.
+  const bool whole = n == batch.rows;
+  thread_local std::vector<uint8_t> validity;
+  thread_local std::string packed;
+  thread_local std::vector<uint32_t> offsets;
+  validity.resize((n + kBitsPerByte - 1) / kBitsPerByte);
+  for (const ColumnarBatch::Column& col : batch.columns) {
+    const ColumnTypeSpec spec = table.schema().column(col.id).spec;
+    const uint8_t* valid = nullptr;
+    if (!col.validity.empty()) {
+      if (whole) {
+        valid = reinterpret_cast<const uint8_t*>(col.validity.data());
+      } else {
+        std::fill(validity.begin(), validity.end(), 0);
+        for (size_t j = 0; j < n; ++j) {
+          if (valid_bit(col.validity, mine[j])) {
+            validity[j / kBitsPerByte] = static_cast<uint8_t>(validity[j / kBitsPerByte] | (1u << (j % kBitsPerByte)));
+          }
+        }
+        valid = validity.data();
+      }
+    }
     if (spec.is_variable_width()) {
+      if (whole) {
+        table.scatter_variable(col.id, rows, core::VarCells{col.offsets, col.values}, valid);
+        continue;
+      }
+      packed.clear();
       offsets.assign(1, 0);
       for (uint32_t i : mine) {
         packed.append(col.values.substr(col.offsets[i], col.offsets[i + 1] - col.offsets[i]));
         offsets.push_back(static_cast<uint32_t>(packed.size()));
       }
-      table.scatter_variable(col.id, rows, core::VarCells{offsets, packed}, validity.data());
+      table.scatter_variable(col.id, rows, core::VarCells{offsets, packed}, valid);
     } else {
       const size_t width = spec.width();
-      for (uint32_t i : mine) {
-        packed.append(col.values.substr(size_t{i} * width, width));
+      if (whole) {
+        table.scatter(col.id, rows, reinterpret_cast<const std::byte*>(col.values.data()), valid);
+        continue;
       }
-      table.scatter(col.id, rows, reinterpret_cast<const std::byte*>(packed.data()), validity.data());
+      packed.resize(n * width);
+      char* out = packed.data();
+      const char* in = col.values.data();
+      for (size_t j = 0; j < n; ++j) {
+        std::memcpy(out + j * width, in + size_t{mine[j]} * width, width);
+      }
+      table.scatter(col.id, rows, reinterpret_cast<const std::byte*>(packed.data()), valid);
     }
   }
   return n;
