@@ -8,7 +8,7 @@ packages=(
   liburing-dev libssl-dev libfmt-dev libsimdjson-dev libxxhash-dev
   doctest-dev libbenchmark-dev libhiredis-dev
   redis-server redis-tools memcached libmemcached-tools
-  python3-redis python3-pymemcache python3-numpy python3-pytest
+  python3-redis python3-hiredis python3-pymemcache python3-numpy python3-pandas python3-pytest
 )
 
 missing=()
