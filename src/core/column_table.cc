@@ -13,7 +13,7 @@ namespace tessera::core {
 // Chosen from bench/bench_column_gather.cc (1000 random rows x 10 float32 of 1M rows,
 // CPU time per batch, 2-core AMD EPYC, 32 MiB L3): gather 58-61 us in row groups of up to
 // one cache line vs 99-122 us in pure columns (2x: one or two lines per row instead of
-// ten); with lookup_rows 247-258 us vs 272-360 us. Memory is the same (69.6 B/row).
+// ten); with lookup_rows 247-258 us vs 272-360 us. Memory is the same in both layouts.
 const StorageLayout ColumnTable::kDefaultLayout{kCacheLineBytes};
 
 namespace {

@@ -409,3 +409,55 @@ TEST_CASE("compaction shrinks memory after mass delete, bounded per step") {
     CHECK(*t.read_cell(row, 1) == k + k);
   }
 }
+
+namespace {
+
+// Buffers of 2 MiB and more grow and shrink with mremap (column_buffer.h): a table big
+// enough to cross that size, grown row by row, shrunk by compaction, must keep every cell.
+TEST_CASE("large tables keep their cells across mremap growth and compaction shrink") {
+  Schema schema;
+  REQUIRE_FALSE(schema.add_column("v", ColumnTypeSpec{ColumnType::kFloat64, 0}).has_value());
+  REQUIRE_FALSE(schema.add_column("s", ColumnTypeSpec{ColumnType::kUtf8, 0}).has_value());
+  ColumnTable t(schema, StorageLayout{0});
+  constexpr int kRows = 400000;  // 3.2 MB of float64 cells, several MB of keys and strings
+  auto key_of = [](int i) { return "row:" + std::to_string(i); };
+  for (int i = 0; i < kRows; ++i) {
+    std::string k = key_of(i);
+    uint32_t row = t.upsert_row(k, hash_key(k), 0);
+    double v = i * 0.5;
+    t.set_cell(row, 0, std::string_view(reinterpret_cast<const char*>(&v), sizeof v));
+    if (i % 3 == 0) {
+      t.set_cell(row, 1, k);
+    }
+  }
+  REQUIRE(t.column_memory_bytes(0) >= size_t{2} << 20);
+  auto check_row = [&](int i) {
+    std::string k = key_of(i);
+    uint32_t row = t.find_row(k, hash_key(k), 0);
+    REQUIRE(row != kNoRow);
+    double v = i * 0.5;
+    CHECK(*t.read_cell(row, 0) == std::string_view(reinterpret_cast<const char*>(&v), sizeof v));
+    if (i % 3 == 0) {
+      CHECK(*t.read_cell(row, 1) == k);
+    } else {
+      CHECK_FALSE(t.read_cell(row, 1).has_value());
+    }
+  };
+  for (int i = 0; i < kRows; i += 997) {
+    check_row(i);
+  }
+  for (int i = 0; i < kRows; ++i) {
+    if (i % 4 != 0) {
+      std::string k = key_of(i);
+      REQUIRE(t.erase(k, hash_key(k), 0));
+    }
+  }
+  while (t.compact_step(4096) != 0) {
+  }
+  CHECK(t.size() == kRows / 4);
+  for (int i = 0; i < kRows; i += 4 * 101) {
+    check_row(i);
+  }
+}
+
+}  // namespace
