@@ -3,6 +3,7 @@
 // column_table_maintenance.cc.
 #include "core/column_table.h"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -135,28 +136,32 @@ uint32_t ColumnTable::find_row(std::string_view key, uint64_t hash, int64_t now_
 
 void ColumnTable::lookup_rows(std::span<const std::string_view> keys, std::span<const uint64_t> hashes,
                               int64_t now_ms, std::span<uint32_t> rows_out) const {
+  // Staged in waves over chunks of the batch: every load of a wave is independent of the
+  // others, so the core overlaps their cache misses (memory-level parallelism), where a
+  // key-by-key walk waits for three dependent misses per key (index group -> key offset ->
+  // key bytes). rows_out holds each key's candidate row between waves. A chunk's lines stay
+  // in cache from one wave to the next.
+  constexpr size_t kWave = 256;
   const size_t n = keys.size();
-  // Three prefetch stages, each started once the previous one's line has (likely)
-  // arrived: the index group, then the candidate row's key offset, then its key bytes.
-  // The compare below then rarely waits on memory.
-  constexpr size_t kOffsetStage = kPrefetchDistance * 2 / 3;
-  constexpr size_t kKeyStage = kPrefetchDistance / 3;
   const uint32_t* offsets = key_offsets_.as<uint32_t>();
-  for (size_t i = 0; i < n; ++i) {
-    if (i + kPrefetchDistance < n) {
-      index_.prefetch(hashes[i + kPrefetchDistance]);
+  for (size_t begin = 0; begin < n; begin += kWave) {
+    const size_t end = std::min(n, begin + kWave);
+    for (size_t i = begin; i < end; ++i) {
+      index_.prefetch(hashes[i]);
     }
     if (row_capacity_ != 0) {
-      if (i + kOffsetStage < n) {
-        uint32_t cand = index_.first_tag_match(hashes[i + kOffsetStage]);
-        __builtin_prefetch(offsets + (cand < rows_ ? cand : 0));
+      for (size_t i = begin; i < end; ++i) {
+        uint32_t cand = index_.first_tag_match(hashes[i]);
+        rows_out[i] = cand < rows_ ? cand : 0;
+        __builtin_prefetch(offsets + rows_out[i]);
       }
-      if (i + kKeyStage < n) {
-        uint32_t cand = index_.first_tag_match(hashes[i + kKeyStage]);
-        __builtin_prefetch(keys_.data() + offsets[cand < rows_ ? cand : 0]);
+      for (size_t i = begin; i < end; ++i) {
+        __builtin_prefetch(keys_.data() + offsets[rows_out[i]]);
       }
     }
-    rows_out[i] = find_row(keys[i], hashes[i], now_ms);
+    for (size_t i = begin; i < end; ++i) {
+      rows_out[i] = find_row(keys[i], hashes[i], now_ms);
+    }
   }
 }
 
