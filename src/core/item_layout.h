@@ -1,17 +1,22 @@
 // Byte layout of one KeyTable item (private to src/core). An item is one SlabArena block:
 //
-//   [flags:1][key_len:varint][value_len:varint, absent for ints][key bytes][payload][expiry:8]
+//   [flags:1][key_len:varint][value_len:varint, absent for ints][key bytes][payload]
+//   [client_flags:4][cas:8][expiry:8]
 //
 //   payload = the raw value bytes           (inline raw value)
 //           | an int64, 8 bytes             (kIntEncoding)
 //           | a pointer to a malloc block   (kValueOutOfLine; block = [value bytes])
 //   With kKeyOutOfLine (always together with kValueOutOfLine, for keys too big to keep
 //   inline) the key bytes are not inline either: block = [key bytes][value bytes].
-//   The expiry (int64 unix ms) is present only with kHasExpiry.
+//   The trailer after the payload holds, in this order and each only when its flag is set:
+//   the memcached client flags (uint32, kHasClientFlags), the memcached CAS unique (uint64,
+//   kHasCas) and the expiry (int64 unix ms, kHasExpiry). The expiry stays last so that
+//   adding or dropping it (set_expiry) only touches the item's tail; an item without client
+//   flags or CAS has exactly the layout and size it would have without this feature.
 //
 // Varints are LEB128 (one byte below 128). Multi-byte fields are unaligned: read and
-// written with memcpy. Bits 4..7 of flags are reserved (memcached client flags / CAS and
-// future value types will claim them), and are always zero today.
+// written with memcpy. Bits 6..7 of flags are reserved (future value types will claim
+// them), and are always zero today.
 //
 // Thread safety: pure functions over caller-owned bytes.
 #pragma once
@@ -28,11 +33,15 @@ inline constexpr uint8_t kIntEncoding = 1u << 0;
 inline constexpr uint8_t kHasExpiry = 1u << 1;
 inline constexpr uint8_t kValueOutOfLine = 1u << 2;
 inline constexpr uint8_t kKeyOutOfLine = 1u << 3;
+inline constexpr uint8_t kHasClientFlags = 1u << 4;
+inline constexpr uint8_t kHasCas = 1u << 5;
 
 inline constexpr size_t kFlagsBytes = 1;
 inline constexpr size_t kIntBytes = sizeof(int64_t);
 inline constexpr size_t kPointerBytes = sizeof(void*);
 inline constexpr size_t kExpiryBytes = sizeof(int64_t);
+inline constexpr size_t kClientFlagsBytes = sizeof(uint32_t);
+inline constexpr size_t kCasBytes = sizeof(uint64_t);
 inline constexpr unsigned kVarintPayloadBits = 7;
 inline constexpr uint8_t kVarintMore = 0x80;
 
@@ -65,6 +74,16 @@ inline const uint8_t* read_varint(const uint8_t* p, uint64_t* out) {
   return p;
 }
 
+// Bytes of the memcached metadata (client flags, CAS) between the payload and the expiry.
+inline size_t meta_size(uint8_t flags) {
+  return ((flags & kHasClientFlags) ? kClientFlagsBytes : 0) + ((flags & kHasCas) ? kCasBytes : 0);
+}
+
+// Bytes after the payload: metadata plus expiry.
+inline size_t trailer_size(uint8_t flags) {
+  return meta_size(flags) + ((flags & kHasExpiry) ? kExpiryBytes : 0);
+}
+
 // Everything a reader needs, decoded from the first bytes of an item.
 struct Decoded {
   uint8_t flags = 0;
@@ -89,7 +108,11 @@ struct Decoded {
     std::memcpy(&v, payload, kIntBytes);
     return v;
   }
+  // First byte after the payload (client flags, then CAS, then expiry, as present).
+  const uint8_t* trailer() const;
   int64_t expiry() const;
+  uint32_t client_flags() const;  // 0 without kHasClientFlags
+  uint64_t cas() const;           // 0 without kHasCas
 };
 
 inline size_t payload_size(uint8_t flags, size_t value_len) {
@@ -109,9 +132,7 @@ inline size_t encoded_size(uint8_t flags, size_t key_len, size_t value_len) {
     n += key_len;
   }
   n += payload_size(flags, value_len);
-  if (flags & kHasExpiry) {
-    n += kExpiryBytes;
-  }
+  n += trailer_size(flags);
   return n;
 }
 
@@ -134,16 +155,36 @@ inline Decoded decode(const void* item) {
     d.payload = p + d.key_len;
   }
   d.size = static_cast<size_t>(d.payload - static_cast<const uint8_t*>(item)) +
-           payload_size(d.flags, d.value_len) + ((d.flags & kHasExpiry) ? kExpiryBytes : 0);
+           payload_size(d.flags, d.value_len) + trailer_size(d.flags);
   return d;
 }
+
+inline const uint8_t* Decoded::trailer() const { return payload + payload_size(flags, value_len); }
 
 inline int64_t Decoded::expiry() const {
   if (!(flags & kHasExpiry)) {
     return 0;
   }
   int64_t v;
-  std::memcpy(&v, payload + payload_size(flags, value_len), kExpiryBytes);
+  std::memcpy(&v, trailer() + meta_size(flags), kExpiryBytes);
+  return v;
+}
+
+inline uint32_t Decoded::client_flags() const {
+  if (!(flags & kHasClientFlags)) {
+    return 0;
+  }
+  uint32_t v;
+  std::memcpy(&v, trailer(), kClientFlagsBytes);
+  return v;
+}
+
+inline uint64_t Decoded::cas() const {
+  if (!(flags & kHasCas)) {
+    return 0;
+  }
+  uint64_t v;
+  std::memcpy(&v, trailer() + ((flags & kHasClientFlags) ? kClientFlagsBytes : 0), kCasBytes);
   return v;
 }
 

@@ -51,6 +51,20 @@ size_t ItemView::value_length() const {
 
 int64_t ItemView::expire_at_ms() const { return item::decode(item_).expiry(); }
 
+uint32_t ItemView::client_flags() const {
+  if (!(*static_cast<const uint8_t*>(item_) & item::kHasClientFlags)) {
+    return 0;
+  }
+  return item::decode(item_).client_flags();
+}
+
+uint64_t ItemView::cas() const {
+  if (!(*static_cast<const uint8_t*>(item_) & item::kHasCas)) {
+    return 0;
+  }
+  return item::decode(item_).cas();
+}
+
 bool parse_canonical_int64(std::string_view s, int64_t* out) {
   if (s.empty() || s.size() > kMaxInt64Digits) {
     return false;

@@ -36,19 +36,31 @@ ItemView KeyTable::find(std::string_view key, uint64_t hash, int64_t now_ms) {
 
 void KeyTable::set(std::string_view key, uint64_t hash, std::string_view value,
                    int64_t expire_at_ms, TtlPolicy ttl) {
+  set(key, hash, value, expire_at_ms, ttl, ItemMeta{});
+}
+
+void KeyTable::set_int(std::string_view key, uint64_t hash, int64_t value, int64_t expire_at_ms,
+                       TtlPolicy ttl) {
+  set_int(key, hash, value, expire_at_ms, ttl, ItemMeta{});
+}
+
+void KeyTable::set(std::string_view key, uint64_t hash, std::string_view value,
+                   int64_t expire_at_ms, TtlPolicy ttl, const ItemMeta& meta) {
   Impl::Value v;
   if (parse_canonical_int64(value, &v.int_value)) {
     v.is_int = true;
   } else {
     v.bytes = value;
   }
-  impl_->upsert(key, hash, v, expire_at_ms, ttl);
+  impl_->upsert(key, hash, v, expire_at_ms, ttl, meta);
 }
 
 void KeyTable::set_int(std::string_view key, uint64_t hash, int64_t value, int64_t expire_at_ms,
-                       TtlPolicy ttl) {
-  impl_->upsert(key, hash, Impl::Value{true, value, {}}, expire_at_ms, ttl);
+                       TtlPolicy ttl, const ItemMeta& meta) {
+  impl_->upsert(key, hash, Impl::Value{true, value, {}}, expire_at_ms, ttl, meta);
 }
+
+uint64_t KeyTable::next_cas() { return ++impl_->cas_counter; }
 
 bool KeyTable::erase(std::string_view key, uint64_t hash, int64_t now_ms) {
   impl_->migrate_step();
@@ -78,6 +90,8 @@ bool KeyTable::set_expiry(std::string_view key, uint64_t hash, int64_t expire_at
   item::Decoded d = item::decode(p);
   bool had = d.flags & item::kHasExpiry;
   bool wants = expire_at_ms != kNoExpiry;
+  // The expiry is the item's last field (item_layout.h): everything before it, metadata
+  // included, stays as it is.
   size_t prefix = d.size - (had ? item::kExpiryBytes : 0);  // bytes before the expiry
   if (had == wants) {
     if (wants) {
@@ -92,7 +106,8 @@ bool KeyTable::set_expiry(std::string_view key, uint64_t hash, int64_t expire_at
     Impl::Value v = view.encoding() == ValueEncoding::kInt
                         ? Impl::Value{true, view.int_value(), {}}
                         : Impl::Value{false, 0, view.raw_value()};
-    t.upsert(key, hash, v, expire_at_ms, TtlPolicy::kReplace);
+    t.upsert(key, hash, v, expire_at_ms, TtlPolicy::kReplace,
+             ItemMeta{view.client_flags(), view.cas()});
     return true;
   }
   uint8_t* dst = p;

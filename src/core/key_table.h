@@ -1,13 +1,16 @@
 // KeyTable: one database of one shard: a compact hash table from byte-string keys to
 // values (strings, stored as raw bytes or as int64 when canonical), each with an optional
-// absolute expiry in unix milliseconds.
+// absolute expiry in unix milliseconds and optional memcached metadata (32-bit client
+// flags, 64-bit CAS unique; see ItemMeta).
 //
 // Owner: exactly one data worker thread. No internal locking; not thread-safe.
 //
 // Layout (the reason this file exists: per-key overhead is what a cache is bought by):
 //   - Items live in a per-table SlabArena (slab_arena.h): one allocation per key holding a
 //     small header, the key bytes and the value bytes (or an int64, or a pointer to an
-//     out-of-line value for large values), plus an 8-byte expiry only when the key has one.
+//     out-of-line value for large values), plus an 8-byte expiry only when the key has one,
+//     and 4 bytes of memcached client flags / 8 bytes of CAS only when they are non-zero
+//     (an item that never used them pays nothing).
 //     Items are addressed by 32-bit handles (8-byte units inside the arena), not pointers.
 //   - The index is open addressing over groups of 16 slots, each slot a 1-byte tag (7 hash
 //     bits + state) and a 4-byte item handle. Capacity is not a power of two (the group
@@ -55,11 +58,20 @@ class ItemView {
   std::string_view value_bytes(std::string& scratch) const;
   size_t value_length() const;
   int64_t expire_at_ms() const;  // kNoExpiry if none
+  uint32_t client_flags() const;  // memcached client flags; 0 if none stored
+  uint64_t cas() const;           // memcached CAS unique; 0 if none stored
 
  private:
   friend class KeyTable;
   explicit ItemView(const void* item) : item_(item) {}
   const void* item_ = nullptr;
+};
+
+// memcached per-item metadata. A zero field is not stored (and reads back as 0), so
+// ItemMeta{} stores nothing and costs nothing.
+struct ItemMeta {
+  uint32_t client_flags = 0;
+  uint64_t cas = 0;
 };
 
 // How `set` treats an existing key's expiry when the caller passes kNoExpiry.
@@ -89,11 +101,28 @@ class KeyTable {
   // Same, storing an int64 directly (INCR and friends).
   void set_int(std::string_view key, uint64_t hash, int64_t value, int64_t expire_at_ms,
                TtlPolicy ttl = TtlPolicy::kReplace);
+  // The plain forms above store no metadata: overwriting an item that had client flags or
+  // a CAS drops them (a Redis SET is a new value). The forms below store `meta` with the
+  // value (each field only when non-zero), replacing whatever metadata the item had.
+  // `ttl` applies to the expiry only, never to the metadata.
+  void set(std::string_view key, uint64_t hash, std::string_view value, int64_t expire_at_ms,
+           TtlPolicy ttl, const ItemMeta& meta);
+  void set_int(std::string_view key, uint64_t hash, int64_t value, int64_t expire_at_ms,
+               TtlPolicy ttl, const ItemMeta& meta);
+
+  // Next value of this table's CAS counter: 1, 2, 3, ... (never 0, which means "no CAS").
+  // Monotonic for the table's lifetime, including across clear(). memcached's CAS unique is
+  // per server; this counter is per table (one database of one shard), so the engine must
+  // combine it with the shard id (e.g. (counter << shard_bits) | shard) when CAS values
+  // have to be unique across shards, or compare them only per key, which memcached's `cas`
+  // command does. Tables do not share the counter.
+  uint64_t next_cas();
 
   // Returns true if the key existed (and was not expired) and was removed.
   bool erase(std::string_view key, uint64_t hash, int64_t now_ms);
 
   // Sets or clears (kNoExpiry) the expiry of a live key. Returns false if the key is missing.
+  // The value and its metadata (client flags, CAS) are kept.
   bool set_expiry(std::string_view key, uint64_t hash, int64_t expire_at_ms, int64_t now_ms);
 
   size_t size() const;

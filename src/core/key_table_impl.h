@@ -13,7 +13,7 @@
 // per call at most) keep the new index below 60% load, so it never fills up mid-way.
 //
 // Invariants (beyond key_table.h's): size == live.used() + old.used(); with_expiry counts
-// items with kHasExpiry; out_of_line_bytes is the malloc_usable_size sum of all blocks.
+// items with kHasExpiry; cas_counter only grows; out_of_line_bytes is the malloc_usable_size sum of all blocks.
 //
 // Thread safety: none; the table belongs to one data worker.
 #pragma once
@@ -84,6 +84,7 @@ struct KeyTable::Impl {
   size_t with_expiry = 0;
   size_t out_of_line_bytes = 0;
   size_t expire_cursor = 0;
+  uint64_t cas_counter = 0;  // last value handed out by next_cas(); kept across clear()
 
   bool migrating() const { return old.groups() != 0; }
   uint8_t* item_at(uint32_t h) const { return static_cast<uint8_t*>(arena.pointer(h)); }
@@ -150,8 +151,14 @@ struct KeyTable::Impl {
     return block;
   }
 
+  // Header flags for the metadata fields that `meta` needs stored (non-zero ones only).
+  static uint8_t meta_flags(const ItemMeta& meta) {
+    return static_cast<uint8_t>((meta.client_flags != 0 ? item::kHasClientFlags : 0) |
+                                (meta.cas != 0 ? item::kHasCas : 0));
+  }
+
   void write_item(uint32_t h, uint8_t flags, std::string_view key, const Value& v,
-                  int64_t expire_at_ms, uint8_t* block) {
+                  int64_t expire_at_ms, const ItemMeta& meta, uint8_t* block) {
     uint8_t* p = item_at(h);
     *p++ = flags;
     p = item::write_varint(p, key.size());
@@ -172,6 +179,14 @@ struct KeyTable::Impl {
       copy_bytes(p, v.bytes.data(), v.bytes.size());
       p += v.bytes.size();
     }
+    if (flags & item::kHasClientFlags) {
+      std::memcpy(p, &meta.client_flags, item::kClientFlagsBytes);
+      p += item::kClientFlagsBytes;
+    }
+    if (flags & item::kHasCas) {
+      std::memcpy(p, &meta.cas, item::kCasBytes);
+      p += item::kCasBytes;
+    }
     if (flags & item::kHasExpiry) {
       std::memcpy(p, &expire_at_ms, item::kExpiryBytes);
     }
@@ -180,8 +195,9 @@ struct KeyTable::Impl {
   // Flags for a new item; may turn an int into text (kept in `text`) when the key is too
   // long for an inline int item.
   static uint8_t layout_for(std::string_view key, Value& v, int64_t expire_at_ms,
-                            std::string& text) {
-    uint8_t flags = expire_at_ms != kNoExpiry ? item::kHasExpiry : 0;
+                            const ItemMeta& meta, std::string& text) {
+    uint8_t flags =
+        static_cast<uint8_t>((expire_at_ms != kNoExpiry ? item::kHasExpiry : 0) | meta_flags(meta));
     if (v.is_int) {
       uint8_t int_flags = flags | item::kIntEncoding;
       if (item::encoded_size(int_flags, key.size(), 0) <= SlabArena::kMaxBlockBytes) {
@@ -235,16 +251,17 @@ struct KeyTable::Impl {
     migrate_step();
   }
 
-  void upsert(std::string_view key, uint64_t hash, Value v, int64_t expire_at_ms, TtlPolicy ttl) {
+  void upsert(std::string_view key, uint64_t hash, Value v, int64_t expire_at_ms, TtlPolicy ttl,
+              const ItemMeta& meta) {
     migrate_step();
     Loc loc = locate(key, hash);
     std::string int_text;
     if (!loc) {
       ensure_room();
-      uint8_t flags = layout_for(key, v, expire_at_ms, int_text);
+      uint8_t flags = layout_for(key, v, expire_at_ms, meta, int_text);
       uint32_t h = arena.allocate(item::encoded_size(flags, key.size(), v.bytes.size()));
       uint8_t* block = allocate_out_of_line(flags, key, v);
-      write_item(h, flags, key, v, expire_at_ms, block);
+      write_item(h, flags, key, v, expire_at_ms, meta, block);
       live.insert(hash, h);
       ++size;
       with_expiry += expire_at_ms != kNoExpiry;
@@ -271,7 +288,7 @@ struct KeyTable::Impl {
       value_copy.assign(v.bytes);
       v.bytes = value_copy;
     }
-    uint8_t flags = layout_for(key, v, expire_at_ms, int_text);
+    uint8_t flags = layout_for(key, v, expire_at_ms, meta, int_text);
     size_t new_size = item::encoded_size(flags, key.size(), v.bytes.size());
     uint32_t h = old_h;
     bool same_class = SlabArena::size_class(new_size) == SlabArena::size_class(od.size);
@@ -286,7 +303,7 @@ struct KeyTable::Impl {
     }
     with_expiry -= (od.flags & item::kHasExpiry) ? 1 : 0;
     with_expiry += expire_at_ms != kNoExpiry;
-    write_item(h, flags, key, v, expire_at_ms, block);
+    write_item(h, flags, key, v, expire_at_ms, meta, block);
   }
 
   // Walks every full slot of both indices (clear and destruction).
