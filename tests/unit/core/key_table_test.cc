@@ -1,5 +1,6 @@
 // KeyTable: encodings, expiry, out-of-line values, incremental resize against a reference
-// model, SCAN completeness across growth, random_item, expire_step, memory accounting.
+// model, SCAN completeness across growth, random_item, expire_step, memory accounting,
+// memcached metadata (client flags, CAS).
 #include "core/key_table.h"
 
 #include <doctest/doctest.h>
@@ -31,6 +32,10 @@ struct Table {
   void set(std::string_view k, std::string_view v, int64_t exp = kNoExpiry,
            TtlPolicy ttl = TtlPolicy::kReplace) {
     t.set(k, hash_key(k), v, exp, ttl);
+  }
+  void set_meta(std::string_view k, std::string_view v, ItemMeta meta, int64_t exp = kNoExpiry,
+                TtlPolicy ttl = TtlPolicy::kReplace) {
+    t.set(k, hash_key(k), v, exp, ttl, meta);
   }
   ItemView find(std::string_view k, int64_t now = 0) { return t.find(k, hash_key(k), now); }
   bool erase(std::string_view k, int64_t now = 0) { return t.erase(k, hash_key(k), now); }
@@ -172,6 +177,7 @@ TEST_CASE("randomized against std::unordered_map through several resizes") {
   struct Ref {
     std::string value;
     int64_t expiry;
+    ItemMeta meta;
   };
   std::mt19937_64 rng(12345);
   Table tb;
@@ -186,6 +192,8 @@ TEST_CASE("randomized against std::unordered_map through several resizes") {
     if (live) {
       REQUIRE(value_of(v) == it->second.value);
       REQUIRE(v.expire_at_ms() == it->second.expiry);
+      REQUIRE(v.client_flags() == it->second.meta.client_flags);
+      REQUIRE(v.cas() == it->second.meta.cas);
     }
     if (!live && it != ref.end()) {
       ref.erase(it);
@@ -202,8 +210,24 @@ TEST_CASE("randomized against std::unordered_map through several resizes") {
         v.assign(rng() % 200, static_cast<char>('a' + rng() % 26));
       }
       int64_t exp = rng() % 4 == 0 ? now + static_cast<int64_t>(rng() % 5000) : kNoExpiry;
-      tb.set(k, v, exp);
-      ref[k] = Ref{v, exp};
+      if (rng() % 3 == 0) {
+        ItemMeta meta;
+        uint64_t which = rng() % 4;  // 0: none, 1: flags, 2: CAS, 3: both
+        if (which & 1) {
+          meta.client_flags = static_cast<uint32_t>(rng());
+        }
+        if (which & 2) {
+          meta.cas = tb.t.next_cas();
+        }
+        if (rng() % 8 == 0) {  // a long value now and then (out of line)
+          v.assign(4000 + rng() % 200, 'L');
+        }
+        tb.set_meta(k, v, meta, exp);
+        ref[k] = Ref{v, exp, meta};
+      } else {
+        tb.set(k, v, exp);
+        ref[k] = Ref{v, exp, ItemMeta{}};
+      }
     } else if (r < 65) {
       auto it = ref.find(k);
       bool live = it != ref.end() && (it->second.expiry == 0 || it->second.expiry > now);
@@ -237,6 +261,192 @@ TEST_CASE("randomized against std::unordered_map through several resizes") {
     with_exp += v.expiry != 0;
   }
   CHECK(tb.t.keys_with_expiry() == with_exp);
+}
+
+TEST_CASE("memcached metadata: round trip, absent reads as zero, plain set drops it") {
+  Table tb;
+  tb.set("plain", "v");
+  CHECK(tb.find("plain").client_flags() == 0);
+  CHECK(tb.find("plain").cas() == 0);
+  constexpr uint32_t kFlags = 0xDEADBEEFu;
+  constexpr uint64_t kCas = 0x0123456789ABCDEFull;
+  const ItemMeta metas[] = {{kFlags, 0}, {0, kCas}, {kFlags, kCas}, {1, 1}, {0, 0}};
+  std::string big(100000, 'z');
+  big[777] = '\0';
+  std::string values[] = {"hello", "", "12345", "-9223372036854775808", "007", big,
+                          std::string(4000, 'q'), std::string(4090, 'r')};
+  size_t kase = 0;
+  for (const ItemMeta& m : metas) {
+    for (const std::string& v : values) {
+      for (int64_t exp : {kNoExpiry, int64_t{5000}}) {
+        std::string k = "k" + std::to_string(kase++);
+        tb.set_meta(k, v, m, exp);
+        ItemView it = tb.find(k);
+        REQUIRE(it);
+        CHECK(it.key() == k);
+        CHECK(value_of(it) == v);
+        CHECK(it.expire_at_ms() == exp);
+        CHECK(it.client_flags() == m.client_flags);
+        CHECK(it.cas() == m.cas);
+        // Overwrite with other metadata, then with a plain set (drops it).
+        tb.set_meta(k, v, ItemMeta{m.client_flags + 1, m.cas + 2}, exp);
+        CHECK(tb.find(k).client_flags() == m.client_flags + 1);
+        CHECK(tb.find(k).cas() == m.cas + 2);
+        CHECK(value_of(tb.find(k)) == v);
+        tb.set(k, v, exp);
+        CHECK(tb.find(k).client_flags() == 0);
+        CHECK(tb.find(k).cas() == 0);
+        CHECK(value_of(tb.find(k)) == v);
+        CHECK(tb.find(k).expire_at_ms() == exp);
+      }
+    }
+  }
+  // Ints stored directly, and an int overwritten by set_int without metadata.
+  tb.t.set_int("i", hash_key("i"), -42, 9000, TtlPolicy::kReplace, ItemMeta{7, 8});
+  CHECK(tb.find("i").encoding() == ValueEncoding::kInt);
+  CHECK(tb.find("i").int_value() == -42);
+  CHECK(tb.find("i").client_flags() == 7);
+  CHECK(tb.find("i").cas() == 8);
+  CHECK(tb.find("i").expire_at_ms() == 9000);
+  tb.t.set_int("i", hash_key("i"), 43, kNoExpiry, TtlPolicy::kKeep);
+  CHECK(tb.find("i").int_value() == 43);
+  CHECK(tb.find("i").client_flags() == 0);
+  CHECK(tb.find("i").cas() == 0);
+  CHECK(tb.find("i").expire_at_ms() == 9000);
+  // KEEPTTL keeps the expiry but the metadata is the new call's.
+  tb.set_meta("i", "x", ItemMeta{5, 0}, kNoExpiry, TtlPolicy::kKeep);
+  CHECK(tb.find("i").expire_at_ms() == 9000);
+  CHECK(tb.find("i").client_flags() == 5);
+  CHECK(tb.find("i").cas() == 0);
+  CHECK(tb.t.keys_with_expiry() == kase / 2 + 1);
+}
+
+TEST_CASE("memcached metadata: key sizes around the inline limit, out-of-line keys") {
+  Table tb;
+  const ItemMeta m{0xFFFFFFFFu, ~0ull};
+  for (size_t klen : {4000u, 4060u, 4070u, 4075u, 4080u, 4085u, 4090u, 4096u, 5000u, 20000u}) {
+    for (const char* v : {"", "v", "123", "a longer value that will not fit inline"}) {
+      for (int64_t exp : {kNoExpiry, int64_t{1234}}) {
+        std::string k(klen, 'k');
+        k.back() = static_cast<char>('a' + klen % 26);
+        tb.set_meta(k, v, m, exp);
+        ItemView it = tb.find(k);
+        REQUIRE(it);
+        CHECK(it.key() == k);
+        CHECK(value_of(it) == v);
+        CHECK(it.client_flags() == m.client_flags);
+        CHECK(it.cas() == m.cas);
+        CHECK(it.expire_at_ms() == exp);
+        tb.t.set_int(k, hash_key(k), 99, exp, TtlPolicy::kReplace, ItemMeta{3, 0});
+        CHECK(value_of(tb.find(k)) == "99");
+        CHECK(tb.find(k).client_flags() == 3);
+        CHECK(tb.find(k).cas() == 0);
+        CHECK(tb.find(k).expire_at_ms() == exp);
+        CHECK(tb.erase(k));
+      }
+    }
+  }
+  CHECK(tb.t.size() == 0);
+  CHECK(tb.t.keys_with_expiry() == 0);
+}
+
+TEST_CASE("memcached metadata survives set_expiry, aliasing overwrite and resizes") {
+  Table tb;
+  const ItemMeta m{0xA5A5A5A5u, 0x1122334455667788ull};
+  for (size_t n : {0u, 5u, 4000u, 4050u, 4060u, 4065u, 4070u, 4080u, 4090u, 4096u, 9000u}) {
+    for (bool as_int : {false, true}) {
+      std::string v = as_int ? std::to_string(n) : std::string(n, 'y');
+      tb.set_meta("e", v, m);
+      for (int64_t exp : {int64_t{777}, int64_t{888}, kNoExpiry, kNoExpiry, int64_t{999}}) {
+        REQUIRE(tb.t.set_expiry("e", hash_key("e"), exp, 0));
+        ItemView it = tb.find("e");
+        REQUIRE(it);
+        REQUIRE(value_of(it) == v);
+        REQUIRE(it.expire_at_ms() == exp);
+        REQUIRE(it.client_flags() == m.client_flags);
+        REQUIRE(it.cas() == m.cas);
+      }
+      // Only client flags, then only CAS: the expiry offset moves with the metadata.
+      tb.set_meta("e", v, ItemMeta{9, 0}, 50);
+      REQUIRE(tb.t.set_expiry("e", hash_key("e"), 60, 0));
+      CHECK(tb.find("e").expire_at_ms() == 60);
+      CHECK(tb.find("e").client_flags() == 9);
+      tb.set_meta("e", v, ItemMeta{0, 11}, kNoExpiry);
+      REQUIRE(tb.t.set_expiry("e", hash_key("e"), 70, 0));
+      CHECK(tb.find("e").expire_at_ms() == 70);
+      CHECK(tb.find("e").cas() == 11);
+      CHECK(tb.find("e").client_flags() == 0);
+      CHECK(value_of(tb.find("e")) == v);
+    }
+  }
+  // Overwrite with views of the stored item, carrying its own metadata forward.
+  tb.set_meta("a", std::string(9000, 'b'), m, 500);
+  ItemView v = tb.find("a");
+  tb.t.set(v.key(), hash_key("a"), v.raw_value().substr(1), v.expire_at_ms(), TtlPolicy::kReplace,
+           ItemMeta{v.client_flags(), v.cas() + 1});
+  CHECK(tb.find("a").raw_value() == std::string(8999, 'b'));
+  CHECK(tb.find("a").client_flags() == m.client_flags);
+  CHECK(tb.find("a").cas() == m.cas + 1);
+  // Many keys with metadata through several incremental resizes, scan and expire_step.
+  Table big;
+  constexpr size_t kN = 20000;
+  for (size_t i = 0; i < kN; ++i) {
+    big.set_meta(key_name(i), "val", ItemMeta{static_cast<uint32_t>(i), i * 3 + 1},
+                 i % 2 ? 100 : kNoExpiry);
+  }
+  size_t seen = 0;
+  uint64_t cursor = 0;
+  do {
+    cursor = big.t.scan(cursor, 100, 0, [&](ItemView it) {
+      size_t i = std::stoul(std::string(it.key().substr(4)));
+      CHECK(it.client_flags() == i);
+      CHECK(it.cas() == i * 3 + 1);
+      ++seen;
+    });
+  } while (cursor != 0);
+  CHECK(seen == kN);
+  CHECK(big.t.expire_step(100, 1 << 20) == kN / 2);
+  for (size_t i = 0; i < kN; i += 2) {
+    ItemView it = big.find(key_name(i), 100);
+    REQUIRE(it);
+    REQUIRE(it.client_flags() == i);
+    REQUIRE(it.cas() == i * 3 + 1);
+  }
+  ItemView r = big.t.random_item(42, 100);
+  REQUIRE(r);
+  CHECK(r.cas() % 3 == 1);
+}
+
+TEST_CASE("next_cas is per table, monotonic, never zero, and survives clear") {
+  KeyTable a;
+  KeyTable b;
+  CHECK(a.next_cas() == 1);
+  CHECK(a.next_cas() == 2);
+  CHECK(b.next_cas() == 1);
+  uint64_t last = a.next_cas();
+  a.clear();
+  CHECK(a.next_cas() > last);
+}
+
+TEST_CASE("items without metadata keep their size; metadata costs only its bytes") {
+  constexpr size_t kN = 20000;
+  std::string value(16, 'v');
+  size_t per_variant[3];
+  for (int variant = 0; variant < 3; ++variant) {
+    Table tb;
+    for (size_t i = 0; i < kN; ++i) {
+      if (variant == 0) {
+        tb.set(key_name(i), value);
+      } else if (variant == 1) {
+        tb.set_meta(key_name(i), value, ItemMeta{});  // all zero: stores nothing
+      } else {
+        tb.set_meta(key_name(i), value, ItemMeta{1, 2});
+      }
+    }
+    per_variant[variant] = tb.t.memory_bytes();
+  }
+  CHECK(per_variant[0] == per_variant[1]);
+  CHECK(per_variant[2] > per_variant[0]);
 }
 
 TEST_CASE("scan reports every key present for the whole scan, across growth") {
