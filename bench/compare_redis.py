@@ -90,6 +90,19 @@ class Proc:
         # fields[0] is state (field 3); utime is field 14, stime field 15
         return (int(fields[11]) + int(fields[12])) * 1e6 / CLK_TCK
 
+    def context_switches(self):
+        """Voluntary + involuntary context switches of all the server's threads."""
+        total = 0
+        for tid in os.listdir(f"/proc/{self.pid}/task"):
+            try:
+                with open(f"/proc/{self.pid}/task/{tid}/status") as f:
+                    for line in f:
+                        if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                            total += int(line.split()[1])
+            except OSError:
+                pass  # a thread that ended meanwhile
+        return total
+
     def rss_kb(self):
         with open(f"/proc/{self.pid}/status") as f:
             for line in f:
@@ -177,10 +190,12 @@ def run_benchmark(srv, test, n, clients, pipeline, keyspace, data):
             "-c", str(clients), "-n", str(n), "-r", str(keyspace), "-d", str(data),
             "-P", str(pipeline), "--csv"]
     cpu0 = srv.cpu_us()
+    cs0 = srv.context_switches()
     t0 = time.monotonic()
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=3600)
     wall = time.monotonic() - t0
     cpu1 = srv.cpu_us()
+    cs1 = srv.context_switches()
     out = p.stdout.decode(errors="replace")
     if p.returncode != 0 or "Error" in out or "Error" in p.stderr.decode(errors="replace"):
         print(f"WARNING: {srv.name} {test} -P {pipeline}: rc={p.returncode}\n{out[-500:]}"
@@ -194,6 +209,7 @@ def run_benchmark(srv, test, n, clients, pipeline, keyspace, data):
         "p50": float(row["p50_latency_ms"]),
         "p99": float(row["p99_latency_ms"]),
         "cpu_us_op": (cpu1 - cpu0) / n,
+        "ctxsw_op": (cs1 - cs0) / n,
         "wall": wall,
     }
 
@@ -268,7 +284,7 @@ def main():
           f"(CPU = server utime+stime per op; medians of {repeat} rounds)\n")
     hdr = (f"{'test':<6} {'P':>3} | {'tessera ops/s':>13} {'redis ops/s':>12} {'T/R':>5} | "
            f"{'p50 T':>6} {'p50 R':>6} | {'p99 T':>6} {'p99 R':>6} | "
-           f"{'cpu us/op T':>11} {'R':>6} {'T/R':>5}")
+           f"{'cpu us/op T':>11} {'R':>6} {'T/R':>5} | {'ctxsw/op T':>10} {'R':>5}")
     print(hdr)
     print("-" * len(hdr))
     for p in pipelines:
@@ -281,8 +297,10 @@ def main():
                   f"{fmt(g(t, 'p50'), '6.3f')} {fmt(g(r, 'p50'), '6.3f')} | "
                   f"{fmt(g(t, 'p99'), '6.3f')} {fmt(g(r, 'p99'), '6.3f')} | "
                   f"{fmt(g(t, 'cpu_us_op'), '11.2f')} {fmt(g(r, 'cpu_us_op'), '6.2f')} "
-                  f"{ratio(g(t, 'cpu_us_op'), g(r, 'cpu_us_op')):>5}")
-    print("\nlatencies in ms; T/R = Tessera/Redis (ops/s: higher is better; CPU: lower)")
+                  f"{ratio(g(t, 'cpu_us_op'), g(r, 'cpu_us_op')):>5} | "
+                  f"{fmt(g(t, 'ctxsw_op'), '10.3f')} {fmt(g(r, 'ctxsw_op'), '5.3f')}")
+    print("\nlatencies in ms; T/R = Tessera/Redis (ops/s: higher is better; CPU: lower); "
+          "ctxsw/op = the server's context switches per request")
     for name, s in servers.items():
         print(f"{name}: RSS at end {s.rss / 1024:.1f} MiB")
 

@@ -53,6 +53,10 @@ class RespParser {
  public:
   explicit RespParser(const RespLimits& limits = {}) : limits_(limits) {}
 
+  const RespLimits& limits() const { return limits_; }
+  // Takes effect from the next length header parsed (CONFIG SET on a live connection).
+  void set_proto_max_bulk_len(int64_t bytes) { limits_.proto_max_bulk_len = bytes; }
+
   ParseResult parse(std::string_view input, std::vector<std::string_view>& args);
 
   // Total bytes the pending command needs, when known (0 if unknown).

@@ -78,7 +78,6 @@ struct Connection {
   ByteBuffer out;                           // encoded, not yet handed to the kernel
   ByteBuffer sending;                       // io_uring: bytes owned by an in-flight send
   bool send_in_flight = false;
-  bool want_write_event = false;  // epoll: EPOLLOUT armed on the replier's epoll
   bool in_flush_list = false;
   bool close_pending = false;     // the close record was reached; free once sends finish
   bool write_failed = false;      // a send failed or the output limit was hit: drop replies

@@ -24,9 +24,9 @@ void Doorbell::ring() {
   [[maybe_unused]] ssize_t n = write(fd_, &one, sizeof one);
 }
 
-void Doorbell::drain() {
+void Doorbell::drain_fd(int fd) {
   uint64_t value;
-  while (read(fd_, &value, sizeof value) == static_cast<ssize_t>(sizeof value)) {
+  while (read(fd, &value, sizeof value) == static_cast<ssize_t>(sizeof value)) {
   }
 }
 

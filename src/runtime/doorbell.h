@@ -37,7 +37,9 @@ class Doorbell {
   }
   void ring();
   // Owner: consume pending rings (after the eventfd became readable).
-  void drain();
+  void drain() { drain_fd(fd_); }
+  // The same on a doorbell's fd, for the I/O backend that watches it.
+  static void drain_fd(int fd);
   uint64_t rings_sent() const { return rings_.load(std::memory_order_relaxed); }
 
  private:

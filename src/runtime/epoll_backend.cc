@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "runtime/connection.h"
+#include "runtime/doorbell.h"
 #include "runtime/io_backend.h"
 
 namespace tessera::runtime {
@@ -91,9 +92,7 @@ class EpollBackend final : public IoBackend {
     for (int i = 0; i < n; ++i) {
       int fd = static_cast<int>(events[i].data.u64);
       if (fd == doorbell_fd_) {
-        uint64_t value;
-        while (read(doorbell_fd_, &value, sizeof value) > 0) {
-        }
+        Doorbell::drain_fd(doorbell_fd_);
         continue;
       }
       if (listeners_.count(fd)) {

@@ -11,6 +11,7 @@
 
 #include "engine/command.h"
 #include "engine/server_view.h"
+#include "engine/string_util.h"
 #include "runtime/connection.h"
 #include "runtime/runtime.h"
 #include "runtime/stage_thread.h"
@@ -89,6 +90,11 @@ void StageThread::on_recv(Connection* conn, long n) {
 void StageThread::parse_input(Connection* conn) {
   const auto& limits = runtime_.limits();
   const int64_t max_inflight = limits.max_inflight_commands.load(std::memory_order_relaxed);
+  // CONFIG SET proto-max-bulk-len reaches connections that were already open.
+  if (const int64_t max_bulk = limits.proto_max_bulk_len.load(std::memory_order_relaxed);
+      max_bulk != conn->parser.limits().proto_max_bulk_len) {
+    conn->parser.set_proto_max_bulk_len(max_bulk);
+  }
   for (;;) {
     if (conn->kill_requested.load(std::memory_order_relaxed)) {
       end_read_side(conn);
@@ -177,15 +183,8 @@ void StageThread::dispatch(Connection* conn, std::vector<std::string_view>& args
         key_hash = core::hash_key(args[static_cast<size_t>(spec->first_key)]);
         worker = static_cast<uint32_t>(key_hash % workers);
       } else {
-        uint64_t cursor = 0;
-        auto text = args[static_cast<size_t>(spec->cursor_arg)];
-        for (char c : text) {
-          if (c < '0' || c > '9') {
-            cursor = 0;
-            break;
-          }
-          cursor = cursor * 10 + static_cast<uint64_t>(c - '0');
-        }
+        // An invalid cursor goes to worker 0, whose handler replies the error.
+        const uint64_t cursor = engine::parse_cursor(args[static_cast<size_t>(spec->cursor_arg)]).value_or(0);
         worker = static_cast<uint32_t>((cursor & 0xFF) % workers);
       }
       const size_t key_index =

@@ -136,11 +136,7 @@ void StageThread::fail_writes(Connection* conn) {
   shutdown(conn->fd, SHUT_RDWR);
   // A paused parser is not reading: ask it to look at the connection again.
   if (conn->read_paused.exchange(false)) {
-    auto*& control = control_out_[conn->parser_thread];
-    if (!control) {
-      control = new ControlBatch();
-    }
-    control->items.push_back({ControlItem::Type::kResumeRead, conn});
+    queue_control(conn->parser_thread, ControlItem::Type::kResumeRead, conn);
   }
 }
 
@@ -155,11 +151,7 @@ void StageThread::reply_handled(Connection* conn) {
     return;
   }
   if (conn->read_paused.exchange(false)) {
-    auto*& control = control_out_[conn->parser_thread];
-    if (!control) {
-      control = new ControlBatch();
-    }
-    control->items.push_back({ControlItem::Type::kResumeRead, conn});
+    queue_control(conn->parser_thread, ControlItem::Type::kResumeRead, conn);
   }
 }
 

@@ -345,11 +345,15 @@ void StageThread::on_accept(int listen_fd, int fd) {
     adopt_connection(conn);
     return;
   }
-  auto*& control = control_out_[conn->parser_thread];
+  queue_control(conn->parser_thread, ControlItem::Type::kNewConnection, conn);
+}
+
+void StageThread::queue_control(uint32_t thread, ControlItem::Type type, Connection* conn) {
+  auto*& control = control_out_[thread];
   if (!control) {
     control = new ControlBatch();
   }
-  control->items.push_back({ControlItem::Type::kNewConnection, conn});
+  control->items.push_back({type, conn});
 }
 
 }  // namespace tessera::runtime

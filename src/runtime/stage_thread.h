@@ -103,6 +103,8 @@ class StageThread final : public IoHandler {
   void close_idle_connections(int64_t now_ms);
   CommandBatch& command_batch_for(uint32_t worker);
   ReplyBatch& reply_batch_for(uint32_t replier);
+  // Adds an item to this iteration's control batch for `thread` (sent by flush_outgoing).
+  void queue_control(uint32_t thread, ControlItem::Type type, Connection* conn);
 
   // Worker role (worker_role.cc)
   // Runs queued commands in per-source order; returns whether anything ran.
@@ -162,7 +164,6 @@ class StageThread final : public IoHandler {
   // Replier state
   std::vector<Connection*> flush_list_;
   std::vector<Connection*> flushing_;  // flush_list_ being sent (kept to reuse its capacity)
-  int64_t replier_connections_ = 0;
   std::string encode_scratch_;
   // Worker state: command batches per producing thread, consumed in order from `cursor`.
   struct WorkerInbox {

@@ -16,7 +16,7 @@ import threading
 
 import pytest
 
-from conftest import RespConn, wait_until
+from conftest import RespConn, tessera_only, wait_until
 
 SENTINEL_KEY = "bad-input:sentinel"
 SENTINEL_VAL = b"still-here\x00\r\n"
@@ -359,3 +359,16 @@ def test_query_buffer_limit_pipeline_of_small_commands(server_factory):
         for _ in range(n):
             assert c.read_reply() == "OK"
         assert c.call("PING") == "PONG"
+
+
+@tessera_only
+def test_config_set_proto_max_bulk_len_applies_to_open_connections(server_factory):
+    srv = server_factory()
+    c = srv.raw()
+    assert c.call("PING") == "PONG"
+    admin = srv.raw()
+    assert admin.call("CONFIG", "SET", "proto-max-bulk-len", "1048576") == "OK"
+    # The connection opened before the change now gets the smaller limit.
+    c.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2097152\r\n")
+    assert c.read_until_closed(timeout=30).startswith(b"-ERR Protocol error: invalid bulk length")
+    assert admin.call("PING") == "PONG"
