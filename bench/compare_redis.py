@@ -128,7 +128,7 @@ def start_tessera(extra=(), timeout=60):
     if not os.path.exists(path):
         return None
     flags = shlex.split(os.environ.get("TESSERA_FLAGS", "")) + list(extra)
-    p = Proc("tessera", [path, "--port", "0", *flags])
+    p = Proc("tessera", [path, "--port", "0", "--memcached-port", "0", *flags])
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with open(p.out_path, "rb") as f:
@@ -160,12 +160,12 @@ def start_redis(extra=(), timeout=60):
     raise SystemExit("redis-server: could not bind a free port")
 
 
-def start_memcached(memory_mb=2048, timeout=60):
+def start_memcached(memory_mb=2048, timeout=60, extra=()):
     for _ in range(5):
         port = free_port()
         user = ["-u", "nobody"] if os.geteuid() == 0 else []  # memcached refuses root
         p = Proc("memcached", ["memcached", "-l", "127.0.0.1", "-p", str(port), "-U", "0",
-                               "-m", str(memory_mb), "-t", "2", *user], port)
+                               "-m", str(memory_mb), "-t", "2", *user, *extra], port)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and p.proc.poll() is None:
             try:

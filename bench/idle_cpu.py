@@ -29,7 +29,7 @@ def main():
     seconds = float(args[0]) if args else 10.0
     clients = int(args[1]) if len(args) > 1 else 10
     server = os.environ.get("TESSERA_SERVER", os.path.join(ROOT, "build", "tessera-server"))
-    proc = subprocess.Popen([server, "--port", "0", *extra], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen([server, "--port", "0", "--memcached-port", "0", *extra], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         port = int(proc.stdout.readline().split()[3])
         conns = [socket.create_connection(("127.0.0.1", port)) for _ in range(clients)]

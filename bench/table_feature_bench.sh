@@ -67,7 +67,7 @@ free_port() { "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1
 # ---- servers ----
 mkdir -p "$WORK/tessera"
 # shellcheck disable=SC2086
-(cd "$WORK/tessera" && exec "$TESSERA_SERVER" --port 0 $TESSERA_FLAGS >stdout 2>stderr) &
+(cd "$WORK/tessera" && exec "$TESSERA_SERVER" --port 0 --memcached-port 0 $TESSERA_FLAGS >stdout 2>stderr) &
 TPID=$!
 PIDS+=("$TPID")
 TPORT=""

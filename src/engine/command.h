@@ -39,6 +39,7 @@ enum class Join : uint8_t {
   kConcatArrays,     // KEYS
   kAnyNonNull,       // RANDOMKEY: the first non-null part
   kColumnarInKeyOrder,  // TABLE.MGET: per-column packed arrays, rows merged in key order
+  kFirstPart,        // every part writes the same reply, or none: memcached's flush_all
 };
 
 // Where a command's keys are when their positions depend on the arguments (TABLE.MGET's

@@ -90,6 +90,9 @@ void join_parts(Join join, std::span<const ReplyPart> parts, uint32_t total_keys
     case Join::kColumnarInKeyOrder:
       join_table_parts(parts, total_keys, out);
       return;
+    case Join::kFirstPart:
+      copy_value(parts[0].model, out);  // possibly empty: a command without a reply
+      return;
     case Join::kAnyNonNull:
       for (const auto& part : parts) {
         auto tag = static_cast<ReplyTag>(part.model[0]);

@@ -7,6 +7,7 @@
 //   kAllOk            +OK unless a part replied an error (the first error wins).
 //   kConcatArrays     arrays concatenated in part order.
 //   kAnyNonNull       the first non-null part (null if all are null).
+//   kFirstPart        the first part as is (every part wrote the same reply, or none)
 //   kColumnarInKeyOrder  TABLE.* parts in the tagged form of table_join.h (columnar
 //                     columns, rows or JSON rows merged by positions; or integers summed).
 #pragma once

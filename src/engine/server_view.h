@@ -40,6 +40,10 @@ class ServerView {
 
   virtual void request_shutdown() = 0;
 
+  // memcached `stats [group]`: writes the whole reply ("STAT name value" lines and END,
+  // RESET, or ERROR for an unknown group) in the memcached model shapes.
+  virtual void memcache_stats(std::span<const std::string_view> args, protocol::ReplyWriter& out) = 0;
+
   // Counters the INFO join needs from the whole server.
   virtual int64_t now_ms() = 0;
 };

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "core/key_table.h"
+#include "engine/memcache_counters.h"
 #include "engine/table_registry.h"
 
 namespace tessera::engine {
@@ -20,6 +21,9 @@ struct ShardStats {
   uint64_t keyspace_hits = 0;
   uint64_t keyspace_misses = 0;
   uint64_t expired_keys = 0;
+  MemcacheCounters memcache{};  // memcached `stats` counters
+
+  void count(MemcacheCounter counter) { ++memcache[static_cast<size_t>(counter)]; }
 };
 
 class Shard {
@@ -51,6 +55,20 @@ class Shard {
   // `max_slots` index slots in total. Returns keys deleted.
   size_t expire_step(int64_t now_ms, size_t max_slots);
 
+  // memcached `flush_all <delay>`: database 0 (the memcached keyspace) is cleared once the
+  // time comes; a later schedule replaces an earlier one. The worker's timer and every
+  // memcached command call run_due_flush, so nothing stored before the deadline is seen
+  // after it. kNoExpiry cancels.
+  void schedule_flush(int64_t at_ms) { flush_at_ms_ = at_ms; }
+  void run_due_flush(int64_t now_ms) {
+    if (flush_at_ms_ != core::kNoExpiry && now_ms >= flush_at_ms_) {
+      flush_at_ms_ = core::kNoExpiry;
+      if (core::KeyTable* table = db_if_exists(0)) {
+        table->clear();
+      }
+    }
+  }
+
  private:
   uint32_t id_;
   uint32_t count_;
@@ -58,6 +76,7 @@ class Shard {
   ShardStats stats_;
   TableRegistry tables_;
   int expire_db_cursor_ = 0;
+  int64_t flush_at_ms_ = core::kNoExpiry;
 };
 
 }  // namespace tessera::engine

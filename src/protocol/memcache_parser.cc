@@ -112,9 +112,11 @@ MemcacheParseResult MemcacheParser::parse(std::string_view input, MemcacheReques
   }
 
   if (!have_line_) {
-    if (scan_offset_ == 0 && static_cast<unsigned char>(input[0]) == kBinaryRequestMagic) {
+    // memcached picks the protocol once, from a connection's first byte.
+    if (at_connection_start_ && static_cast<unsigned char>(input[0]) == kBinaryRequestMagic) {
       return {MemcacheParseStatus::kBinary, dropped};
     }
+    at_connection_start_ = false;
     const char* nl = static_cast<const char*>(
         std::memchr(input.data() + scan_offset_, '\n', input.size() - scan_offset_));
     if (nl == nullptr) {

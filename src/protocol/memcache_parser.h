@@ -27,8 +27,10 @@
 //               more than kMaxLineWithoutNewline bytes with no '\n' that is not a multiget,
 //               a multiget line past `max_multiget_line`, or an unknown command whose last
 //               token starts with "HTTP/". ("quit" is kOk: the runtime closes after it.)
-//     kBinary   the command starts with 0x80, the binary protocol magic: the runtime
-//               switches this connection to the binary parser. Nothing is consumed.
+//     kBinary   the connection's first byte is 0x80, the binary protocol magic: the
+//               runtime switches this connection to the binary parser. Nothing is
+//               consumed. Later commands starting with 0x80 are text (memcached decides
+//               the protocol once per connection).
 //
 // memcached framing reproduced (verified over a socket against memcached 1.6.18):
 //   - a line ends at '\n'; a '\r' before it is dropped; the line is cut at its first NUL;
@@ -193,6 +195,7 @@ class MemcacheParser {
   size_t line_len_ = 0;
   size_t data_len_ = 0;
   bool have_line_ = false;
+  bool at_connection_start_ = true;  // no byte seen yet: a 0x80 now means binary
   size_t swallow_left_ = 0;  // bytes of a rejected data block still to discard
   size_t needed_hint_ = 0;
   size_t scanned_bytes_ = 0;

@@ -55,7 +55,11 @@ class ReplyBuffer {
     bytes_.resize(old + n);
     return bytes_.data() + old;
   }
-  void append(std::string_view s) { std::memcpy(grow(s.size()), s.data(), s.size()); }
+  void append(std::string_view s) {
+    if (!s.empty()) {  // an empty view may have a null data(), which memcpy may not take
+      std::memcpy(grow(s.size()), s.data(), s.size());
+    }
+  }
   void truncate(size_t n) { bytes_.resize(n); }
   void reserve(size_t n) { bytes_.reserve(n); }
 

@@ -19,9 +19,13 @@
 #include <vector>
 
 #include "engine/session.h"
+#include "protocol/memcache_binary.h"
+#include "protocol/memcache_parser.h"
 #include "protocol/resp_parser.h"
+#include "protocol/wire_format.h"
 #include "runtime/byte_buffer.h"
 #include "runtime/byte_transform.h"
+#include "runtime/client_protocol.h"
 #include "runtime/spsc_ring.h"
 
 namespace tessera::runtime {
@@ -30,7 +34,7 @@ namespace tessera::runtime {
 struct PendingReply {
   uint32_t parts_expected = 1;
   uint32_t parts_received = 0;
-  protocol::RespVersion resp = protocol::RespVersion::kResp2;
+  protocol::WireFormat format = protocol::WireFormat::kResp2;
   uint8_t join = 0;         // engine::Join
   bool is_close = false;    // the read side's final record
   uint32_t total_keys = 0;  // for joins in key order
@@ -63,13 +67,26 @@ struct Connection {
   // (multishot receives copy in on completion and own nothing).
   bool recv_busy_with_buffer() const { return recv_in_flight && recv_owns_buffer; }
   bool recv_owns_buffer = false;
+  ClientProtocol protocol = ClientProtocol::kResp;
   protocol::RespParser parser;
+  std::unique_ptr<protocol::MemcacheParser> memcache_parser;  // memcached connections only
+  std::unique_ptr<protocol::MemcacheBinaryParser> memcache_binary_parser;  // after the switch
   engine::SessionState session;
   uint64_t next_seq = 0;
   bool reading = false;        // a receive is armed
   bool read_ending = false;    // no more commands: waiting for an in-flight recv to finish
   bool read_closed = false;    // close record sent: nothing on the read side may run again
   bool recv_in_flight = false; // io_uring: a recv SQE owns `in`'s free space
+
+  // How replies to the commands parsed now are encoded (travels with each record).
+  protocol::WireFormat reply_format() const {
+    switch (protocol) {
+      case ClientProtocol::kMemcacheText: return protocol::WireFormat::kMemcacheText;
+      case ClientProtocol::kMemcacheBinary: return protocol::WireFormat::kMemcacheBinary;
+      case ClientProtocol::kResp: break;
+    }
+    return protocol::resp_wire_format(session.resp);
+  }
 
   // ---- Write side (replier thread) ----
   std::unique_ptr<SendTransform> send_transform;

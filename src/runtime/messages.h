@@ -13,7 +13,7 @@
 
 #include "engine/command.h"
 #include "protocol/reply.h"
-#include "protocol/resp_encoder.h"
+#include "protocol/wire_format.h"
 
 namespace tessera::runtime {
 
@@ -44,7 +44,7 @@ struct CommandRecord {
   uint32_t args_begin;  // into CommandBatch::args
   uint32_t argc;
   int16_t db;
-  protocol::RespVersion resp;
+  protocol::WireFormat format;
   PartInfo part;
   Transaction* txn = nullptr;  // set for a part of a multi-shard command (transaction.h)
 };
@@ -89,7 +89,7 @@ struct ReplyRecord {
   uint64_t seq;
   size_t model_begin;
   size_t model_end;
-  protocol::RespVersion resp;
+  protocol::WireFormat format;
   bool is_close;
   PartInfo part;
 };

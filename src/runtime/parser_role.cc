@@ -53,6 +53,12 @@ void StageThread::adopt_connection(Connection* conn) {
   protocol::RespLimits limits;
   limits.proto_max_bulk_len = runtime_.limits().proto_max_bulk_len.load(std::memory_order_relaxed);
   conn->parser = protocol::RespParser(limits);
+  if (conn->protocol != ClientProtocol::kResp) {
+    protocol::MemcacheLimits memcache_limits;
+    memcache_limits.item_size_max =
+        static_cast<size_t>(runtime_.limits().item_size_max.load(std::memory_order_relaxed));
+    conn->memcache_parser = std::make_unique<protocol::MemcacheParser>(memcache_limits);
+  }
   conn->last_interaction_ms.store(now_ms_, std::memory_order_relaxed);
   runtime_.registry().add(conn, session);
   parser_connections_.insert(conn);
@@ -115,8 +121,12 @@ void StageThread::parse_input(Connection* conn) {
     if (input.empty()) {
       break;
     }
-    auto result = conn->parser.parse(input, args_scratch_);
-    if (result.status == protocol::ParseStatus::kNeedMore) {
+    const ParseStep step = conn->protocol == ClientProtocol::kResp ? parse_resp_command(conn, input)
+                                                                    : parse_memcache_command(conn, input);
+    if (conn->read_ending || conn->read_closed) {
+      return;
+    }
+    if (step == ParseStep::kNeedMore) {
       if (static_cast<int64_t>(conn->in.size()) > limits.client_query_buffer_limit.load(std::memory_order_relaxed)) {
         // Redis closes such a client without a reply.
         runtime_.counters().query_limit_disconnections.fetch_add(1, std::memory_order_relaxed);
@@ -124,18 +134,6 @@ void StageThread::parse_input(Connection* conn) {
         return;
       }
       break;
-    }
-    if (result.status == protocol::ParseStatus::kError) {
-      reply_now(conn, conn->next_seq++, result.error);
-      end_read_side(conn);
-      return;
-    }
-    if (!args_scratch_.empty()) {
-      dispatch(conn, args_scratch_);
-    }
-    conn->in.consume(result.consumed);
-    if (conn->read_ending || conn->read_closed) {
-      return;
     }
   }
   if (!conn->recv_busy_with_buffer()) {
@@ -146,12 +144,29 @@ void StageThread::parse_input(Connection* conn) {
   backend_->enable_read(conn);
 }
 
+StageThread::ParseStep StageThread::parse_resp_command(Connection* conn, std::string_view input) {
+  auto result = conn->parser.parse(input, args_scratch_);
+  if (result.status == protocol::ParseStatus::kNeedMore) {
+    return ParseStep::kNeedMore;
+  }
+  if (result.status == protocol::ParseStatus::kError) {
+    reply_now(conn, conn->next_seq++, result.error);
+    end_read_side(conn);
+    return ParseStep::kParsed;
+  }
+  if (!args_scratch_.empty()) {
+    dispatch(conn, args_scratch_);
+  }
+  conn->in.consume(result.consumed);
+  return ParseStep::kParsed;
+}
+
 void StageThread::reply_now(Connection* conn, uint64_t seq, std::string_view error) {
   ReplyBatch& batch = reply_batch_for(conn->replier_index);
   size_t begin = batch.model.size();
   protocol::ReplyWriter(batch.model).error(error);
   batch.replies.push_back(
-      ReplyRecord{conn, seq, begin, batch.model.size(), conn->session.resp, false, PartInfo{}});
+      ReplyRecord{conn, seq, begin, batch.model.size(), conn->reply_format(), false, PartInfo{}});
 }
 
 void StageThread::dispatch(Connection* conn, std::vector<std::string_view>& args) {
@@ -169,6 +184,12 @@ void StageThread::dispatch(Connection* conn, std::vector<std::string_view>& args
     reply_now(conn, seq, fmt::format("ERR wrong number of arguments for '{}' command", spec->name));
     return;
   }
+  route_command(conn, seq, *spec, args);
+}
+
+void StageThread::route_command(Connection* conn, uint64_t seq, const engine::CommandSpec& command,
+                                std::span<const std::string_view> args) {
+  const engine::CommandSpec* spec = &command;
   const uint32_t workers = runtime_.topology().workers;
   switch (spec->routing) {
     case engine::Routing::kLocal:
@@ -216,7 +237,7 @@ void StageThread::enqueue_whole(uint32_t worker, Connection* conn, uint64_t seq,
     batch.add_arg(args[i], i == key_index ? key_hash : 0);
   }
   batch.commands.push_back(CommandRecord{conn, seq, &spec, begin, static_cast<uint32_t>(args.size()),
-                                         static_cast<int16_t>(conn->session.db), conn->session.resp, part});
+                                         static_cast<int16_t>(conn->session.db), conn->reply_format(), part});
 }
 
 void StageThread::route_multi_key(Connection* conn, uint64_t seq, const engine::CommandSpec& spec,
@@ -264,7 +285,7 @@ void StageThread::route_multi_key(Connection* conn, uint64_t seq, const engine::
       batch.add_arg(args[i], is_key ? key_hash[k++] : 0);
     }
     batch.commands.push_back(CommandRecord{conn, seq, &spec, begin, static_cast<uint32_t>(argc),
-                                           static_cast<int16_t>(conn->session.db), conn->session.resp, PartInfo{}});
+                                           static_cast<int16_t>(conn->session.db), conn->reply_format(), PartInfo{}});
     return;
   }
   // Several shards: one part per shard, all under one ticket so the command is atomic
@@ -318,7 +339,7 @@ void StageThread::route_multi_key(Connection* conn, uint64_t seq, const engine::
     part.positions_count = static_cast<uint32_t>(batch.positions.size()) - part.positions_begin;
     batch.commands.push_back(CommandRecord{conn, seq, &spec, begin,
                                            static_cast<uint32_t>(batch.spans.size()) - begin,
-                                           static_cast<int16_t>(conn->session.db), conn->session.resp, part, txn});
+                                           static_cast<int16_t>(conn->session.db), conn->reply_format(), part, txn});
   }
 }
 
@@ -333,7 +354,7 @@ void StageThread::run_on_parser(Connection* conn, uint64_t seq, const engine::Co
   }
   spec.handler(ctx);
   batch.replies.push_back(
-      ReplyRecord{conn, seq, begin, batch.model.size(), conn->session.resp, false, PartInfo{}});
+      ReplyRecord{conn, seq, begin, batch.model.size(), conn->reply_format(), false, PartInfo{}});
   if (spec.routing == engine::Routing::kConnection) {
     runtime_.registry().publish(conn->session);
     if (conn->session.close_after_reply) {
@@ -364,7 +385,7 @@ void StageThread::finish_read_side(Connection* conn) {
   parser_connections_.erase(conn);
   ReplyBatch& batch = reply_batch_for(conn->replier_index);
   batch.replies.push_back(ReplyRecord{conn, conn->next_seq++, batch.model.size(), batch.model.size(),
-                                      conn->session.resp, true, PartInfo{}});
+                                      conn->reply_format(), true, PartInfo{}});
 }
 
 void StageThread::resume_read(Connection* conn) {
@@ -398,8 +419,8 @@ void StageThread::stop_parsing() {
     return;
   }
   parsing_stopped_ = true;
-  for (int fd : listeners_) {
-    backend_->remove_listener(fd);
+  for (const Listener& listener : listeners_) {
+    backend_->remove_listener(listener.fd);
   }
   std::vector<Connection*> open(parser_connections_.begin(), parser_connections_.end());
   for (Connection* conn : open) {

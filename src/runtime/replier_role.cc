@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "engine/reply_join.h"
-#include "protocol/resp_encoder.h"
+#include "protocol/wire_format.h"
 #include "runtime/connection.h"
 #include "runtime/runtime.h"
 #include "runtime/stage_thread.h"
@@ -23,7 +23,7 @@ void StageThread::take_replies(ReplyBatch& batch) {
     Connection* conn = rec.conn;
     std::string_view model = batch.model.view(rec.model_begin, rec.model_end);
     if (!rec.is_close && rec.part.count == 1 && rec.seq == conn->next_reply_seq) {
-      emit(conn, model, rec.resp);
+      emit(conn, model, rec.format);
       ++conn->next_reply_seq;
       if (!conn->window.empty()) {
         release_in_order(conn);
@@ -46,7 +46,7 @@ void StageThread::deliver(Connection* conn, uint64_t seq, std::string_view model
   PendingReply& pending = conn->window[seq];
   if (pending.parts.empty()) {
     pending.parts_expected = rec.part.count;
-    pending.resp = rec.resp;
+    pending.format = rec.format;
     pending.join = static_cast<uint8_t>(rec.part.join);
     pending.total_keys = rec.part.total_keys;
     pending.is_close = rec.is_close;
@@ -72,7 +72,7 @@ void StageThread::release_in_order(Connection* conn) {
       return;
     }
     if (pending.parts_expected == 1) {
-      emit(conn, pending.parts[0].model, pending.resp);
+      emit(conn, pending.parts[0].model, pending.format);
     } else {
       std::vector<engine::ReplyPart> parts;
       parts.reserve(pending.parts.size());
@@ -82,19 +82,19 @@ void StageThread::release_in_order(Connection* conn) {
       protocol::ReplyBuffer joined;
       protocol::ReplyWriter writer(joined);
       engine::join_parts(static_cast<engine::Join>(pending.join), parts, pending.total_keys, writer);
-      emit(conn, joined.view(), pending.resp);
+      emit(conn, joined.view(), pending.format);
     }
     conn->window.erase(it);
     ++conn->next_reply_seq;
   }
 }
 
-void StageThread::emit(Connection* conn, std::string_view model, protocol::RespVersion resp) {
+void StageThread::emit(Connection* conn, std::string_view model, protocol::WireFormat format) {
   if (conn->write_failed) {
     return;
   }
   encode_scratch_.clear();
-  protocol::encode_resp(model, resp, encode_scratch_);
+  protocol::encode_reply(model, format, encode_scratch_);
   if (conn->send_transform) {
     conn->send_transform->encode(encode_scratch_, conn->out);
   } else {

@@ -52,7 +52,9 @@ Runtime::Runtime(const Topology& topology, engine::ServerView& server)
 
 Runtime::~Runtime() = default;
 
-void Runtime::add_resp_listener(int fd) { threads_[parser_thread_[0]]->add_listener(fd); }
+void Runtime::add_listener(int fd, ClientProtocol protocol) {
+  threads_[parser_thread_[0]]->add_listener(fd, protocol);
+}
 
 void Runtime::start() {
   for (auto& t : threads_) {

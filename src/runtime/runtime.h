@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "runtime/byte_transform.h"
+#include "runtime/client_protocol.h"
 #include "runtime/io_backend.h"
 #include "runtime/runtime_state.h"
 #include "runtime/transaction.h"
@@ -45,8 +46,9 @@ class Runtime {
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
-  // REQUIRES: before start(). The socket is listening and non-blocking.
-  void add_resp_listener(int fd);
+  // REQUIRES: before start(). The socket is listening and non-blocking; connections
+  // accepted on it speak `protocol`.
+  void add_listener(int fd, ClientProtocol protocol);
   // REQUIRES: before start(). Installs per-connection transforms (the TLS seam).
   void set_transform_factory(TransformFactory factory) { transform_factory_ = std::move(factory); }
   const TransformFactory& transform_factory() const { return transform_factory_; }

@@ -32,6 +32,7 @@ struct RuntimeLimits {
   std::atomic<int64_t> hz{10};
   std::atomic<int64_t> idle_timeout_seconds{0};  // 0 = never
   std::atomic<int64_t> tcp_keepalive_seconds{300};  // 0 = off
+  std::atomic<int64_t> item_size_max{1024 * 1024};  // memcached -I: largest value accepted
 };
 
 struct ServerCounters {
@@ -52,6 +53,7 @@ struct alignas(kCacheLine) ShardGauges {
   std::atomic<uint64_t> expired_keys{0};
   std::atomic<uint64_t> keyspace_hits{0};
   std::atomic<uint64_t> keyspace_misses{0};
+  std::atomic<uint64_t> memcache[engine::kMemcacheCounterCount] = {};
 };
 
 struct ClientInfo {

@@ -79,8 +79,8 @@ void StageThread::start() {
       ready.set_value("io_uring was requested but could not be set up");
       return;
     }
-    for (int fd : listeners_) {
-      backend_->add_listener(fd);
+    for (const Listener& listener : listeners_) {
+      backend_->add_listener(listener.fd);
     }
     ready.set_value("");
     run();
@@ -294,6 +294,7 @@ void StageThread::run_timers(int64_t now_ms) {
     close_idle_connections(now_ms);
   }
   if (shard_ && now_ms >= next_expire_ms_) {
+    shard_->run_due_flush(now_ms);
     int64_t hz = std::clamp<int64_t>(runtime_.limits().hz.load(std::memory_order_relaxed), 1, 500);
     next_expire_ms_ = now_ms + 1000 / hz;
     constexpr size_t kSlotsPerStep = 256;
@@ -310,7 +311,6 @@ void StageThread::run_timers(int64_t now_ms) {
 }
 
 void StageThread::on_accept(int listen_fd, int fd) {
-  (void)listen_fd;
   auto& counters = runtime_.counters();
   counters.connections_received.fetch_add(1, std::memory_order_relaxed);
   if (runtime_.stopping() ||
@@ -332,6 +332,11 @@ void StageThread::on_accept(int listen_fd, int fd) {
   }
   counters.connected_clients.fetch_add(1);
   auto* conn = new Connection(runtime_.next_client_id(), fd);
+  for (const Listener& listener : listeners_) {
+    if (listener.fd == listen_fd) {
+      conn->protocol = listener.protocol;
+    }
+  }
   if (const auto& factory = runtime_.transform_factory()) {
     ConnectionTransforms transforms = factory(fd);
     conn->recv_transform = std::move(transforms.recv);

@@ -21,6 +21,9 @@
 
 #include "engine/shard.h"
 #include "runtime/batch_pool.h"
+#include "protocol/memcache_binary.h"
+#include "protocol/memcache_parser.h"
+#include "runtime/client_protocol.h"
 #include "runtime/io_backend.h"
 #include "runtime/messages.h"
 #include "runtime/doorbell.h"
@@ -46,7 +49,7 @@ class StageThread final : public IoHandler {
   void host_parser(uint32_t parser_index) { parser_index_ = static_cast<int>(parser_index); }
   void host_worker(uint32_t worker_index, uint32_t worker_count);
   void host_replier(uint32_t replier_index) { replier_index_ = static_cast<int>(replier_index); }
-  void add_listener(int fd) { listeners_.push_back(fd); }
+  void add_listener(int fd, ClientProtocol protocol) { listeners_.push_back(Listener{fd, protocol}); }
 
   void start();
   void join();
@@ -83,7 +86,20 @@ class StageThread final : public IoHandler {
   // Parser role (parser_role.cc)
   void adopt_connection(Connection* conn);
   void parse_input(Connection* conn);
+  // One command from the front of `input` (the connection's unparsed bytes): kParsed when
+  // something was consumed or the read side ended, kNeedMore when more bytes must arrive.
+  enum class ParseStep : uint8_t { kParsed, kNeedMore };
+  ParseStep parse_resp_command(Connection* conn, std::string_view input);
+  // The memcached counterpart (parser_memcache.cc): text and meta commands.
+  ParseStep parse_memcache_command(Connection* conn, std::string_view input);
+  void dispatch_memcache(Connection* conn, const protocol::MemcacheRequest& request);
+  ParseStep parse_memcache_binary_command(Connection* conn, std::string_view input);
+  // A binary response written by the parser thread itself (errors, QUIT).
+  void reply_binary_now(Connection* conn, uint8_t opcode, protocol::MemcacheBinaryStatus status, uint32_t opaque);
   void dispatch(Connection* conn, std::vector<std::string_view>& args);
+  // Sends a numbered command where its spec's routing says (worker, shards, this thread).
+  void route_command(Connection* conn, uint64_t seq, const engine::CommandSpec& spec,
+                     std::span<const std::string_view> args);
   void route_multi_key(Connection* conn, uint64_t seq, const engine::CommandSpec& spec,
                        std::span<const std::string_view> args);
   // Queues the whole command (a copy of its arguments) for one worker; the argument at
@@ -127,7 +143,7 @@ class StageThread final : public IoHandler {
   void deliver(Connection* conn, uint64_t seq, std::string_view model, const ReplyRecord& rec,
                std::span<const uint32_t> positions);
   void release_in_order(Connection* conn);
-  void emit(Connection* conn, std::string_view model, protocol::RespVersion resp);
+  void emit(Connection* conn, std::string_view model, protocol::WireFormat format);
   void reply_handled(Connection* conn);
   void flush_connections();
   void check_output_limits(Connection* conn);
@@ -144,7 +160,11 @@ class StageThread final : public IoHandler {
   int parser_index_ = -1;
   int replier_index_ = -1;
   std::unique_ptr<engine::Shard> shard_;
-  std::vector<int> listeners_;
+  struct Listener {
+    int fd;
+    ClientProtocol protocol;
+  };
+  std::vector<Listener> listeners_;
 
   // Outgoing batches being filled this iteration, per destination role index.
   std::vector<CommandBatch*> command_out_;  // per worker
@@ -159,6 +179,9 @@ class StageThread final : public IoHandler {
   // Parser state
   std::unordered_set<Connection*> parser_connections_;
   std::vector<std::string_view> args_scratch_;
+  protocol::MemcacheRequest memcache_request_;
+  protocol::MemcacheBinaryRequest memcache_binary_request_;
+  std::string memcache_args_;  // packed memcached request fields (engine/memcache_request.h)
   std::unique_ptr<std::atomic<uint64_t>[]> command_calls_;  // written only by this thread
   bool parsing_stopped_ = false;
   // Replier state

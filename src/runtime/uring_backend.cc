@@ -13,9 +13,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "runtime/connection.h"
 #include "runtime/io_backend.h"
@@ -75,14 +77,10 @@ class UringBackend final : public IoBackend {
   const char* name() const override { return "io_uring"; }
 
   void add_listener(int fd) override {
-    listening_ = fd;
-    arm_accept();
+    listening_.push_back(fd);
+    arm_accept(fd);
   }
-  void remove_listener(int fd) override {
-    if (listening_ == fd) {
-      listening_ = -1;
-    }
-  }
+  void remove_listener(int fd) override { std::erase(listening_, fd); }
 
   void enable_read(Connection* conn) override {
     conn->reading = true;
@@ -156,13 +154,10 @@ class UringBackend final : public IoBackend {
     conn->send_in_flight = true;
   }
 
-  void arm_accept() {
-    if (listening_ < 0) {
-      return;
-    }
+  void arm_accept(int listen_fd) {
     io_uring_sqe* sqe = get_sqe();
-    io_uring_prep_accept(sqe, listening_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    io_uring_sqe_set_data64(sqe, (static_cast<uint64_t>(listening_) << 3) | kOpAccept);
+    io_uring_prep_accept(sqe, listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    io_uring_sqe_set_data64(sqe, (static_cast<uint64_t>(listen_fd) << 3) | kOpAccept);
   }
 
   void arm_doorbell() {
@@ -278,8 +273,9 @@ class UringBackend final : public IoBackend {
       if (c.res >= 0) {
         handler_.on_accept(listen_fd, c.res);
       }
-      if (listen_fd == listening_ && c.res != -EBADF && c.res != -EINVAL) {
-        arm_accept();
+      const bool still_listening = std::find(listening_.begin(), listening_.end(), listen_fd) != listening_.end();
+      if (still_listening && c.res != -EBADF && c.res != -EINVAL) {
+        arm_accept(listen_fd);
       }
       return;
     }
@@ -329,7 +325,7 @@ class UringBackend final : public IoBackend {
   int doorbell_fd_;
   io_uring ring_{};
   bool initialized_ = false;
-  int listening_ = -1;
+  std::vector<int> listening_;  // listening sockets with an accept armed
   uint64_t doorbell_value_ = 0;
   io_uring_buf_ring* buffer_ring_ = nullptr;  // null: single-shot receives
   size_t buffer_ring_bytes_ = 0;

@@ -120,7 +120,7 @@ void StageThread::run_record(const CommandBatch& batch, const CommandRecord& rec
     out.positions.insert(out.positions.end(), batch.positions.begin() + from,
                          batch.positions.begin() + from + part.positions_count);
   }
-  out.replies.push_back(ReplyRecord{rec.conn, rec.seq, begin, out.model.size(), rec.resp, false, part});
+  out.replies.push_back(ReplyRecord{rec.conn, rec.seq, begin, out.model.size(), rec.format, false, part});
 }
 
 bool StageThread::start_ticket(uint32_t source) {
@@ -209,6 +209,9 @@ void StageThread::publish_gauges() {
   g.expired_keys.store(stats.expired_keys, std::memory_order_relaxed);
   g.keyspace_hits.store(stats.keyspace_hits, std::memory_order_relaxed);
   g.keyspace_misses.store(stats.keyspace_misses, std::memory_order_relaxed);
+  for (size_t i = 0; i < engine::kMemcacheCounterCount; ++i) {
+    g.memcache[i].store(stats.memcache[i], std::memory_order_relaxed);
+  }
 }
 
 }  // namespace tessera::runtime

@@ -7,6 +7,7 @@
 #include "server/config.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cctype>
 #include <fstream>
 #include <iomanip>
@@ -69,6 +70,58 @@ bool is_flag(std::string_view arg) { return arg.substr(0, kFlagPrefix.size()) ==
 // The caller prints these and exits before loading; they are skipped here.
 bool is_caller_flag(std::string_view arg) {
   return arg == "--help" || arg == "-h" || arg == "--version" || arg == "-v";
+}
+
+// memcached's command-line flags that map onto Tessera's keys, so memcached's users can
+// swap the binary in their scripts. An empty key marks a flag handled specially.
+struct MemcachedFlag {
+  std::string_view flag;
+  std::string_view key;
+};
+constexpr MemcachedFlag kMemcachedFlags[] = {
+    {"-p", "memcached-port"}, {"-c", "maxclients"}, {"-t", "workers"}, {"-I", "item-size-max"},
+    {"-l", "bind"},           {"-U", ""},           {"-m", ""},        {"-u", ""},
+};
+
+const MemcachedFlag* find_memcached_flag(std::string_view arg) {
+  for (const MemcachedFlag& f : kMemcachedFlags) {
+    if (f.flag == arg) {
+      return &f;
+    }
+  }
+  return nullptr;
+}
+
+// memcached's -I sizes: a plain number of bytes, or k / m suffixes in powers of 1024.
+std::string memcached_size(std::string_view value) {
+  if (value.empty()) {
+    return std::string(value);
+  }
+  const char unit = static_cast<char>(std::tolower(static_cast<unsigned char>(value.back())));
+  if (unit == 'k' || unit == 'm') {
+    return std::string(value.substr(0, value.size() - 1)) + (unit == 'k' ? "kb" : "mb");
+  }
+  return std::string(value);
+}
+
+// Applies one memcached-style flag and its value.
+void apply_memcached_flag(Config& config, const MemcachedFlag& flag, std::string_view value) {
+  if (flag.flag == "-U") {
+    if (value != "0") {
+      throw std::runtime_error("-U " + std::string(value) + ": UDP is not supported (only -U 0)");
+    }
+    return;
+  }
+  if (flag.flag == "-m") {
+    std::fprintf(stderr, "tessera-server: -m %.*s ignored: Tessera has no memory limit or eviction yet\n",
+                 static_cast<int>(value.size()), value.data());
+    return;
+  }
+  if (flag.flag == "-u") {
+    return;  // memcached drops root privileges to this user; Tessera runs as started
+  }
+  std::string text = flag.flag == "-I" ? memcached_size(value) : std::string(value);
+  apply_directive(config, std::string(flag.key), {text});
 }
 
 }  // namespace
@@ -200,6 +253,13 @@ Config load_config(int argc, char** argv) {
   for (size_t i = first_flag; i < args.size();) {
     std::string_view arg = args[i++];
     if (is_caller_flag(arg)) {
+      continue;
+    }
+    if (const MemcachedFlag* flag = find_memcached_flag(arg)) {
+      if (i >= args.size()) {
+        throw std::runtime_error("flag '" + std::string(arg) + "' needs a value");
+      }
+      apply_memcached_flag(config, *flag, args[i++]);
       continue;
     }
     if (!is_flag(arg)) {

@@ -17,12 +17,17 @@
 namespace tessera::server {
 
 enum class IoBackend { kAuto, kIoUring, kEpoll };
+
+// memcached_port value meaning "bind a free port and print it" (`--memcached-port auto`).
+inline constexpr int kAutoPort = -1;
 enum class ThreadLayout { kShared, kDedicated };
 
 struct Config {
   // Network
   std::string bind = "127.0.0.1";
   int port = 6379;  // 0: bind a free port and print it
+  // memcached protocol port over the same keyspace; 0 = no memcached listener.
+  int memcached_port = 11211;
   int tcp_backlog = 511;
   int64_t tcp_keepalive = 300;
   int64_t timeout = 0;  // idle client timeout in seconds, 0 = never
@@ -48,6 +53,9 @@ struct Config {
   // Commands parsed but not yet answered, per connection; the parser stops reading a
   // connection this far ahead until replies drain.
   int64_t client_max_inflight_commands = 16384;
+
+  // memcached's item_size_max (-I): larger values get SERVER_ERROR object too large.
+  int64_t item_size_max = 1024 * 1024;
 
   // Keyspace
   int databases = 16;  // fixed, accepted for compatibility

@@ -22,6 +22,9 @@ namespace {
 constexpr int64_t kIntMax = std::numeric_limits<int>::max();
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 constexpr int64_t kMaxPort = 65535;
+// memcached's -I bounds: 1 KiB to 1 GiB.
+constexpr int64_t kMinItemSizeMax = 1024;
+constexpr int64_t kMaxItemSizeMax = 1024LL * 1024 * 1024;
 constexpr int64_t kMaxStageThreads = 128;  // parsers/workers/repliers, like io-threads' bound
 constexpr int64_t kMinBufferLimit = 1024 * 1024;  // Redis's floor for bulk/query limits
 constexpr int64_t kRequiredDatabases = 16;
@@ -99,6 +102,26 @@ std::optional<std::string> apply_string(Config& config, ConfigValues values) {
 template <auto Member>
 std::string render_string(const Config& config) {
   return config.*Member;
+}
+
+// memcached-port: a port, 0 (no memcached listener) or "auto" (a free port, printed).
+std::optional<std::string> apply_memcached_port(Config& config, ConfigValues values) {
+  if (values.size() != 1) {
+    return std::string(kWrongArity);
+  }
+  if (equals_nocase(values[0], "auto")) {
+    config.memcached_port = kAutoPort;
+    return std::nullopt;
+  }
+  std::optional<int64_t> value = parse_integer(values[0]);
+  if (!value || *value < 0 || *value > kMaxPort) {
+    return "argument must be auto or between 0 and " + std::to_string(kMaxPort) + " inclusive";
+  }
+  config.memcached_port = static_cast<int>(*value);
+  return std::nullopt;
+}
+std::string render_memcached_port(const Config& config) {
+  return config.memcached_port == kAutoPort ? "auto" : std::to_string(config.memcached_port);
 }
 
 std::optional<std::string> apply_bind(Config& config, ConfigValues values) {
@@ -244,6 +267,11 @@ const ConfigKey kKeys[] = {
      render_string<&Config::bind>},
     {"port", "TCP port; 0 binds a free port and prints it", kFixed, kOneWord,
      apply_number<&Config::port, 0, kMaxPort>, render_number<&Config::port>},
+    {"memcached-port", "memcached protocol TCP port; 0 disables it, auto binds a free port and prints it",
+     kFixed, kOneWord, apply_memcached_port, render_memcached_port},
+    {"item-size-max", "largest value a memcached client may store, in bytes (memcached -I)", kFixed, kOneWord,
+     apply_number<&Config::item_size_max, kMinItemSizeMax, kMaxItemSizeMax, true>,
+     render_number<&Config::item_size_max>},
     {"tcp-backlog", "listen() backlog", kFixed, kOneWord, apply_number<&Config::tcp_backlog, 0, kIntMax>,
      render_number<&Config::tcp_backlog>},
     {"tcp-keepalive", "TCP keepalive interval in seconds, 0 = off", kFixed, kOneWord,

@@ -75,12 +75,22 @@ int run(int argc, char** argv) {
   server::ServerState state(config);
   runtime::Runtime rt(topology, state);
   state.attach(rt);
-  rt.add_resp_listener(listen_fd);
+  rt.add_listener(listen_fd, runtime::ClientProtocol::kResp);
+  int memcache_fd = -1;
+  if (config.memcached_port != 0) {
+    memcache_fd = server::open_listener(config.bind, config.memcached_port == server::kAutoPort ? 0 : config.memcached_port,
+                                        config.tcp_backlog);
+    rt.add_listener(memcache_fd, runtime::ClientProtocol::kMemcacheText);
+    state.set_memcached_port(server::bound_port(memcache_fd));
+  }
   rt.start();
   fmt::print(stderr, "tessera {}: io={} parsers={} workers={} repliers={} layout={}\n", server::kTesseraVersion,
              rt.backend_name(), topology.parsers, topology.workers, topology.repliers,
              topology.layout == runtime::ThreadLayout::kShared ? "shared" : "dedicated");
   std::printf("listening resp %s %d\n", config.bind.c_str(), server::bound_port(listen_fd));
+  if (memcache_fd >= 0) {
+    std::printf("listening memcache %s %d\n", config.bind.c_str(), server::bound_port(memcache_fd));
+  }
   std::fflush(stdout);
 
   int signal_number = 0;
@@ -89,6 +99,9 @@ int run(int argc, char** argv) {
   rt.request_stop();
   rt.join();
   close(listen_fd);
+  if (memcache_fd >= 0) {
+    close(memcache_fd);
+  }
   return 0;
 }
 

@@ -31,6 +31,7 @@ void ServerState::apply_limits(const Config& c) {
   l.hz.store(c.hz);
   l.idle_timeout_seconds.store(c.timeout);
   l.tcp_keepalive_seconds.store(c.tcp_keepalive);
+  l.item_size_max.store(c.item_size_max);
 }
 
 void ServerState::config_get(std::span<const std::string_view> patterns, protocol::ReplyWriter& out) {

@@ -6,9 +6,11 @@
 // (CONFIG is rare); everything else reads atomics or the registry (its own lock).
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <string>
 
+#include "engine/memcache_counters.h"
 #include "engine/server_view.h"
 #include "server/config.h"
 
@@ -33,6 +35,9 @@ class ServerState final : public engine::ServerView {
   void publish_session(const engine::SessionState& session) override;
   void request_shutdown() override;
   int64_t now_ms() override;
+  void memcache_stats(std::span<const std::string_view> args, protocol::ReplyWriter& out) override;
+  // The memcached port actually bound (for `stats settings`); set by main after binding.
+  void set_memcached_port(int port) { memcached_port_ = port; }
 
  private:
   void apply_limits(const Config& config);
@@ -41,6 +46,11 @@ class ServerState final : public engine::ServerView {
   Config config_;
   runtime::Runtime* runtime_ = nullptr;
   int64_t started_ms_;
+  std::atomic<int> memcached_port_{0};
+  // `stats reset`: counter values at the last reset (workers own the live counters).
+  std::mutex memcache_baseline_mutex_;
+  engine::MemcacheCounters memcache_baseline_{};
+  uint64_t total_connections_baseline_ = 0;
 };
 
 }  // namespace tessera::server

@@ -35,6 +35,7 @@ REDIS_SERVER = os.environ.get("REDIS_SERVER", "redis-server")
 READY_TIMEOUT = float(os.environ.get("TESSERA_READY_TIMEOUT", "60"))
 
 LISTEN_RE = re.compile(rb"^listening resp 127\.0\.0\.1 (\d+)\r?$", re.M)
+MEMCACHE_LISTEN_RE = re.compile(rb"^listening memcache 127\.0\.0\.1 (\d+)\r?$", re.M)
 
 tessera_only = pytest.mark.skipif(IS_REDIS, reason="Tessera-only check (TESSERA_TARGET=redis)")
 
@@ -219,6 +220,7 @@ class Server:
         self.proc = proc
         self.pid = proc.pid
         self.port = port
+        self.memcache_port = None  # Tessera: its memcached listener (--memcached-port auto)
         self.host = "127.0.0.1"
         self.kind = kind
         self.logdir = logdir
@@ -310,16 +312,21 @@ def _start_tessera(flags, timeout):
         pytest.fail(f"server binary {TESSERA_SERVER} not found: build it, set TESSERA_SERVER, "
                     f"or set TESSERA_TARGET=redis to validate the tests against redis-server")
     logdir = tempfile.mkdtemp(prefix="tessera-it-")
-    argv = [TESSERA_SERVER, "--port", "0", *flags]
+    # Every test server also listens for memcached on a free port (never 11211); a test's
+    # own --memcached-port flag comes later and wins.
+    argv = [TESSERA_SERVER, "--port", "0", "--memcached-port", "auto", *flags]
     proc = _spawn(argv, logdir)
     srv = Server(proc, None, "tessera", logdir, argv)
     path = os.path.join(logdir, "stdout")
     deadline = time.monotonic() + timeout
     while True:
         with open(path, "rb") as f:
-            m = LISTEN_RE.search(f.read())
+            out = f.read()
+        m = LISTEN_RE.search(out)
         if m:
             srv.port = int(m.group(1))
+            mc = MEMCACHE_LISTEN_RE.search(out)
+            srv.memcache_port = int(mc.group(1)) if mc else None
             break
         if proc.poll() is not None:
             logs = srv.logs()

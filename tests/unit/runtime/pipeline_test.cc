@@ -30,6 +30,7 @@ class FakeServer final : public engine::ServerView {
   void publish_session(const engine::SessionState&) override {}
   void request_shutdown() override {}
   int64_t now_ms() override { return runtime::unix_time_ms(); }
+  void memcache_stats(std::span<const std::string_view>, protocol::ReplyWriter& out) override { out.simple("END"); }
 };
 
 int listen_loopback(int& port) {
@@ -112,7 +113,7 @@ void exercise(runtime::Topology topology, bool xor_transform = false) {
       return runtime::ConnectionTransforms{std::make_unique<XorRecv>(), std::make_unique<XorSend>()};
     });
   }
-  rt.add_resp_listener(listen_fd);
+  rt.add_listener(listen_fd, tessera::runtime::ClientProtocol::kResp);
   rt.start();
   int fd = connect_loopback(port);
 

@@ -87,6 +87,8 @@ TEST_CASE("no arguments gives the documented defaults") {
   CHECK(config.proto_max_bulk_len == 512 * kMiB);
   CHECK(config.databases == 16);
   CHECK(config.loglevel == "notice");
+  CHECK(config.memcached_port == 11211);
+  CHECK(config.item_size_max == kMiB);
   CHECK(config.config_file.empty());
   CHECK(config_get(config, "*").size() == config_keys().size());
 }
@@ -187,7 +189,7 @@ TEST_CASE("startup errors name the key, the value and the file line") {
   CHECK(contains(flag_error({"--port"}), "needs a value"));
   CHECK(contains(flag_error({"--config"}), "--config needs a file name"));
   CHECK(contains(flag_error({"--port", "1", "stray"}), "wrong number of arguments"));
-  CHECK(contains(flag_error({"-p", "1"}), "unexpected argument '-p'"));
+  CHECK(contains(flag_error({"-x", "1"}), "unexpected argument '-x'"));
   CHECK(contains(flag_error({"/nonexistent/tessera.conf"}), "cannot open config file"));
   CHECK(contains(flag_error({"--workers", "129"}), "between 0 and 128"));
   CHECK(contains(flag_error({"--maxclients", "0"}), "between 1 and 2147483647"));
@@ -315,6 +317,29 @@ TEST_CASE("etc/tessera.conf loads cleanly to the defaults") {
   REQUIRE(std::filesystem::exists(path));
   Config loaded = load({path.string()});
   CHECK(config_get(loaded, "*") == config_get(Config{}, "*"));
+}
+
+TEST_CASE("memcached port: a number, 0 to disable, auto for a free port") {
+  CHECK(load({"--memcached-port", "0"}).memcached_port == 0);
+  CHECK(load({"--memcached-port", "auto"}).memcached_port == kAutoPort);
+  CHECK(get_one(load({"--memcached-port", "auto"}), "memcached-port") == "auto");
+  CHECK(contains(error_of([] { load({"--memcached-port", "70000"}); }), "memcached-port"));
+  CHECK(contains(error_of([] { load({"--memcached-port", "-1"}); }), "memcached-port"));
+}
+
+TEST_CASE("memcached's flags map onto Tessera's keys") {
+  Config config = load({"-p", "22122", "-U", "0", "-c", "77", "-t", "3", "-I", "2m", "-l", "0.0.0.0", "-u", "nobody"});
+  CHECK(config.memcached_port == 22122);
+  CHECK(config.maxclients == 77);
+  CHECK(config.workers == 3);
+  CHECK(config.item_size_max == 2 * kMiB);
+  CHECK(config.bind == "0.0.0.0");
+  CHECK(load({"-I", "512k"}).item_size_max == 512 * 1024);
+  CHECK(load({"-I", "4096"}).item_size_max == 4096);
+  CHECK(load({"-m", "64"}).port == 6379);  // accepted and ignored (no memory limit yet)
+  CHECK(contains(error_of([] { load({"-U", "11211"}); }), "UDP"));
+  CHECK(contains(error_of([] { load({"-I", "100"}); }), "item-size-max"));
+  CHECK(contains(error_of([] { load({"-p"}); }), "needs a value"));
 }
 
 }  // namespace tessera::server

@@ -1,0 +1,307 @@
+// memcached's meta commands over the shared keyspace, as memcached 1.6.18 answers them:
+// mg (get), ms (set), md (delete), ma (arithmetic), me (debug). Return flags are echoed in
+// request order (O opaque, k key, b, c cas, f flags, s size, t ttl, h, l); q drops what
+// memcached's quiet mode drops (mg: EN; ms, md, ma: HD); errors are never dropped.
+//
+// Not supported yet, answered "CLIENT_ERROR invalid flag": the stale-while-revalidate
+// flags that need per-item win/stale state (mg N and R, ms I, md I). Item hit and access
+// times are not tracked: h reports 0 and l reports 0, as for an item never fetched.
+//
+// Called on the data worker that owns the key; database 0 is the memcached keyspace.
+#include <string>
+
+#include "engine/memcache_commands.h"
+#include "engine/memcache_items.h"
+#include "engine/shard.h"
+#include "engine/string_util.h"
+#include "protocol/memcache_model.h"
+
+namespace tessera::engine::memcache {
+namespace {
+
+using protocol::MemcacheCommand;
+using protocol::MetaCode;
+
+constexpr std::string_view kInvalidFlag = "CLIENT_ERROR invalid flag";
+constexpr std::string_view kNonNumeric = "CLIENT_ERROR cannot increment or decrement non-numeric value";
+// memcached's `me` reports its slab class and item size; Tessera reports class 1 and an
+// estimate: key + value + the item header memcached would use (48 bytes plus CAS).
+constexpr size_t kItemHeaderEstimate = 56;
+
+// What the return flags may report about an item (absent fields are not echoed).
+struct ItemFacts {
+  bool found = false;
+  uint64_t cas = 0;
+  uint32_t client_flags = 0;
+  size_t size = 0;
+  int64_t ttl = -1;
+};
+
+// Appends the return flags requested by `tokens` for `facts`, in request order.
+void append_return_flags(std::string& out, std::span<const std::string_view> tokens, std::string_view key,
+                         const MemcacheParams& p, const ItemFacts& facts) {
+  for (std::string_view token : tokens) {
+    switch (token[0]) {
+      case 'O':
+        out.push_back(' ');
+        out.append(token);
+        break;
+      case 'k':
+        protocol::append_meta_key(out, key, p.base64_key);
+        break;
+      case 'c':
+        if (facts.found) {
+          protocol::append_meta_flag(out, 'c', facts.cas);
+        }
+        break;
+      case 'f':
+        if (facts.found) {
+          protocol::append_meta_flag(out, 'f', uint64_t{facts.client_flags});
+        }
+        break;
+      case 's':
+        if (facts.found) {
+          protocol::append_meta_flag(out, 's', uint64_t{facts.size});
+        }
+        break;
+      case 't':
+        if (facts.found) {
+          protocol::append_meta_flag_signed(out, 't', facts.ttl);
+        }
+        break;
+      case 'h':
+      case 'l':
+        if (facts.found) {
+          protocol::append_meta_flag(out, token[0], uint64_t{0});
+        }
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+ItemFacts facts_of(const CommandContext& ctx, core::ItemView item) {
+  return ItemFacts{true, item.cas(), item.client_flags(), item.value_length(),
+                   remaining_seconds(item.expire_at_ms(), ctx.now_ms)};
+}
+
+// Writes a meta reply unless quiet mode drops it (`keep` overrides: memcached 1.6.18 sends
+// the HD of an autovivifying ma even in quiet mode).
+void reply_meta(CommandContext& ctx, const MemcacheParams& p, MetaCode code, const std::string_view* value,
+                const ItemFacts& facts, bool keep = false) {
+  if (p.noreply && !keep && protocol::meta_quiet_drops(p.command, code)) {
+    return;
+  }
+  std::string flags;
+  append_return_flags(flags, memcache_meta_tokens(ctx, p), key_arg(ctx), p, facts);
+  protocol::write_meta_reply(ctx.reply, code, value, flags);
+}
+
+bool unsupported(CommandContext& ctx, const MemcacheParams& p, std::string_view flags) {
+  for (char flag : flags) {
+    if (p.has(flag)) {
+      ctx.reply.error(kInvalidFlag);
+      return true;
+    }
+  }
+  return false;
+}
+
+StoreMode ms_mode(char mode) {
+  switch (mode) {
+    case 'E': return StoreMode::kAdd;
+    case 'A': return StoreMode::kAppend;
+    case 'P': return StoreMode::kPrepend;
+    case 'R': return StoreMode::kReplace;
+    default: return StoreMode::kSet;
+  }
+}
+
+}  // namespace
+
+void meta_get(CommandContext& ctx) {
+  const MemcacheParams p = memcache_params(ctx);
+  if (unsupported(ctx, p, "NR")) {
+    return;
+  }
+  ctx.shard->run_due_flush(ctx.now_ms);
+  const std::string_view key = key_arg(ctx);
+  const uint64_t hash = key_hash(ctx);
+  ShardStats& stats = ctx.shard->stats();
+  stats.count(MemcacheCounter::kCmdGet);
+  core::ItemView item = find_counted(ctx, key, hash);
+  if (!item) {
+    stats.count(MemcacheCounter::kGetMisses);
+    reply_meta(ctx, p, MetaCode::kEn, nullptr, ItemFacts{});
+    return;
+  }
+  stats.count(MemcacheCounter::kGetHits);
+  if (p.has('c')) {
+    item = ensure_cas(ctx, key, hash, item);
+  }
+  ItemFacts facts = facts_of(ctx, item);
+  if (p.has('T')) {
+    // The item is answered even when T expires it (memcached applies T to the fetched item).
+    stats.count(MemcacheCounter::kCmdTouch);
+    stats.count(MemcacheCounter::kTouchHits);
+    const Expiry expiry = to_expiry(p.exptime, ctx.now_ms);
+    facts.ttl = expiry.expired ? -1 : remaining_seconds(expiry.at_ms, ctx.now_ms);
+  }
+  // The reply copies the value before T may rewrite or remove the item.
+  if (p.has('v')) {
+    std::string scratch;
+    const std::string_view value = item_value(item, scratch);
+    reply_meta(ctx, p, MetaCode::kVa, &value, facts);
+  } else {
+    reply_meta(ctx, p, MetaCode::kHd, nullptr, facts);
+  }
+  if (p.has('T')) {
+    touch_item(ctx, key, hash, p.exptime);
+  }
+}
+
+void meta_set(CommandContext& ctx) {
+  const MemcacheParams p = memcache_params(ctx);
+  ctx.shard->run_due_flush(ctx.now_ms);
+  if (p.value_too_large) {
+    table(ctx).erase(key_arg(ctx), key_hash(ctx), ctx.now_ms);
+    ctx.reply.error(protocol::detail::kObjectTooLarge);
+    return;
+  }
+  if (unsupported(ctx, p, "I")) {
+    return;
+  }
+  ctx.shard->stats().count(MemcacheCounter::kCmdSet);
+  StoreRequest request;
+  request.mode = ms_mode(p.mode);
+  request.data = ctx.args.back();
+  request.client_flags = p.client_flags;
+  request.exptime = p.exptime;
+  if (p.has('C')) {
+    request.compare_cas = p.cas_unique;
+  }
+  request.new_cas = p.new_cas;
+  uint64_t cas = 0;
+  const StoreOutcome outcome = store_item(ctx, request, p.has('c') ? &cas : nullptr);
+  ItemFacts facts;
+  facts.found = outcome == StoreOutcome::kStored;
+  facts.cas = cas;
+  switch (outcome) {
+    case StoreOutcome::kStored: reply_meta(ctx, p, MetaCode::kHd, nullptr, facts); return;
+    case StoreOutcome::kNotStored: reply_meta(ctx, p, MetaCode::kNs, nullptr, facts); return;
+    case StoreOutcome::kExists: reply_meta(ctx, p, MetaCode::kEx, nullptr, facts); return;
+    case StoreOutcome::kNotFound: reply_meta(ctx, p, MetaCode::kNf, nullptr, facts); return;
+  }
+}
+
+void meta_delete(CommandContext& ctx) {
+  const MemcacheParams p = memcache_params(ctx);
+  if (unsupported(ctx, p, "I")) {
+    return;
+  }
+  ctx.shard->run_due_flush(ctx.now_ms);
+  core::KeyTable& t = table(ctx);
+  const std::string_view key = key_arg(ctx);
+  const uint64_t hash = key_hash(ctx);
+  ShardStats& stats = ctx.shard->stats();
+  core::ItemView item = t.find(key, hash, ctx.now_ms);
+  if (!item) {
+    stats.count(MemcacheCounter::kDeleteMisses);
+    reply_meta(ctx, p, MetaCode::kNf, nullptr, ItemFacts{});
+    return;
+  }
+  if (p.has('C') && (item.cas() == 0 || item.cas() != p.cas_unique)) {
+    reply_meta(ctx, p, MetaCode::kEx, nullptr, ItemFacts{});
+    return;
+  }
+  t.erase(key, hash, ctx.now_ms);
+  stats.count(MemcacheCounter::kDeleteHits);
+  reply_meta(ctx, p, MetaCode::kHd, nullptr, ItemFacts{});
+}
+
+void meta_arith(CommandContext& ctx) {
+  const MemcacheParams p = memcache_params(ctx);
+  ctx.shard->run_due_flush(ctx.now_ms);
+  const std::string_view key = key_arg(ctx);
+  const uint64_t hash = key_hash(ctx);
+  const bool increment = p.mode != 'D' && p.mode != '-';
+  ShardStats& stats = ctx.shard->stats();
+  ArithRequest request;
+  request.increment = increment;
+  request.delta = p.delta;
+  if (p.has('C')) {
+    request.compare_cas = p.cas_unique;
+  }
+  request.new_cas = p.new_cas;
+  uint64_t result = 0;
+  ArithOutcome outcome = arith_item(ctx, request, result);
+  core::KeyTable& t = table(ctx);
+  const bool vivified = outcome == ArithOutcome::kNotFound && p.has('N');
+  if (vivified) {
+    // Autovivify: the item is created with the initial value J, which is the result.
+    const Expiry expiry = to_expiry(p.vivify_ttl, ctx.now_ms);
+    if (!expiry.expired) {
+      store_number(t, key, hash, p.initial, expiry.at_ms, core::ItemMeta{0, p.new_cas});
+    }
+    result = p.initial;
+    outcome = ArithOutcome::kDone;
+  }
+  switch (outcome) {
+    case ArithOutcome::kNotFound:
+      stats.count(increment ? MemcacheCounter::kIncrMisses : MemcacheCounter::kDecrMisses);
+      reply_meta(ctx, p, MetaCode::kNf, nullptr, ItemFacts{});
+      return;
+    case ArithOutcome::kExists:
+      reply_meta(ctx, p, MetaCode::kEx, nullptr, ItemFacts{});
+      return;
+    case ArithOutcome::kNonNumeric:
+      ctx.reply.error(kNonNumeric);
+      return;
+    case ArithOutcome::kDone:
+      break;
+  }
+  stats.count(increment ? MemcacheCounter::kIncrHits : MemcacheCounter::kDecrHits);
+  if (p.has('T')) {
+    touch_item(ctx, key, hash, p.exptime);
+  }
+  ItemFacts facts;
+  if (core::ItemView item = t.find(key, hash, ctx.now_ms)) {
+    if (p.has('c')) {
+      item = ensure_cas(ctx, key, hash, item);
+    }
+    facts = facts_of(ctx, item);
+  }
+  facts.found = true;
+  char buf[kInt64TextMax];
+  const std::string_view number(buf, format_uint64(buf, result));
+  facts.size = number.size();
+  if (p.has('v')) {
+    reply_meta(ctx, p, MetaCode::kVa, &number, facts);
+  } else {
+    reply_meta(ctx, p, MetaCode::kHd, nullptr, facts, vivified);
+  }
+}
+
+void meta_debug(CommandContext& ctx) {
+  const MemcacheParams p = memcache_params(ctx);
+  ctx.shard->run_due_flush(ctx.now_ms);
+  const std::string_view key = key_arg(ctx);
+  core::ItemView item = table(ctx).find(key, key_hash(ctx), ctx.now_ms);
+  if (!item) {
+    ctx.reply.simple("EN");
+    return;
+  }
+  std::string text = "ME ";
+  if (p.base64_key) {
+    protocol::append_base64(text, key);
+  } else {
+    text.append(key);
+  }
+  text.append(" exp=").append(std::to_string(remaining_seconds(item.expire_at_ms(), ctx.now_ms)));
+  text.append(" la=0 cas=").append(std::to_string(item.cas()));
+  text.append(" fetch=no cls=1 size=").append(std::to_string(key.size() + item.value_length() + kItemHeaderEstimate));
+  ctx.reply.simple(text);
+}
+
+}  // namespace tessera::engine::memcache
