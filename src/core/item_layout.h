@@ -15,8 +15,9 @@
 //   flags or CAS has exactly the layout and size it would have without this feature.
 //
 // Varints are LEB128 (one byte below 128). Multi-byte fields are unaligned: read and
-// written with memcpy. Bits 6..7 of flags are reserved (future value types will claim
-// them), and are always zero today.
+// written with memcpy. Bits 6..7 of flags are memcached's meta marks (stale, win token
+// sent): set in place on a live item, and cleared by any new value (a store builds fresh
+// flags).
 //
 // Thread safety: pure functions over caller-owned bytes.
 #pragma once
@@ -35,6 +36,9 @@ inline constexpr uint8_t kValueOutOfLine = 1u << 2;
 inline constexpr uint8_t kKeyOutOfLine = 1u << 3;
 inline constexpr uint8_t kHasClientFlags = 1u << 4;
 inline constexpr uint8_t kHasCas = 1u << 5;
+inline constexpr uint8_t kMarkStale = 1u << 6;
+inline constexpr uint8_t kMarkWinSent = 1u << 7;
+inline constexpr uint8_t kMarks = kMarkStale | kMarkWinSent;
 
 inline constexpr size_t kFlagsBytes = 1;
 inline constexpr size_t kIntBytes = sizeof(int64_t);

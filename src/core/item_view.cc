@@ -51,6 +51,12 @@ size_t ItemView::value_length() const {
 
 int64_t ItemView::expire_at_ms() const { return item::decode(item_).expiry(); }
 
+uint8_t ItemView::marks() const {
+  const uint8_t flags = *static_cast<const uint8_t*>(item_);
+  return static_cast<uint8_t>(((flags & item::kMarkStale) ? kMarkStale : 0) |
+                              ((flags & item::kMarkWinSent) ? kMarkWinSent : 0));
+}
+
 uint32_t ItemView::client_flags() const {
   if (!(*static_cast<const uint8_t*>(item_) & item::kHasClientFlags)) {
     return 0;

@@ -73,6 +73,21 @@ bool KeyTable::erase(std::string_view key, uint64_t hash, int64_t now_ms) {
   return was_live;
 }
 
+bool KeyTable::add_marks(std::string_view key, uint64_t hash, uint8_t marks, int64_t now_ms) {
+  Impl::Loc loc = impl_->locate(key, hash);
+  if (!loc) {
+    return false;
+  }
+  uint8_t* p = impl_->item_at(loc.index->handle(loc.slot));
+  if (Impl::expired(p, now_ms)) {
+    impl_->remove_at(loc);
+    return false;
+  }
+  *p |= static_cast<uint8_t>(((marks & kMarkStale) ? item::kMarkStale : 0) |
+                             ((marks & kMarkWinSent) ? item::kMarkWinSent : 0));
+  return true;
+}
+
 bool KeyTable::set_expiry(std::string_view key, uint64_t hash, int64_t expire_at_ms,
                           int64_t now_ms) {
   Impl& t = *impl_;

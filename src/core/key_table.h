@@ -60,6 +60,7 @@ class ItemView {
   int64_t expire_at_ms() const;  // kNoExpiry if none
   uint32_t client_flags() const;  // memcached client flags; 0 if none stored
   uint64_t cas() const;           // memcached CAS unique; 0 if none stored
+  uint8_t marks() const;          // memcached meta marks (kMarkStale | kMarkWinSent)
 
  private:
   friend class KeyTable;
@@ -73,6 +74,12 @@ struct ItemMeta {
   uint32_t client_flags = 0;
   uint64_t cas = 0;
 };
+
+// memcached's meta protocol marks on an item (mg N/R, ms I, md I): stale, and "a win token
+// was sent". They live in spare bits of the item header: no byte is added for them. Any
+// new value clears them.
+inline constexpr uint8_t kMarkStale = 1;
+inline constexpr uint8_t kMarkWinSent = 2;
 
 // How `set` treats an existing key's expiry when the caller passes kNoExpiry.
 enum class TtlPolicy : uint8_t { kReplace, kKeep };
@@ -120,6 +127,10 @@ class KeyTable {
 
   // Returns true if the key existed (and was not expired) and was removed.
   bool erase(std::string_view key, uint64_t hash, int64_t now_ms);
+
+  // Adds `marks` (kMarkStale, kMarkWinSent) to a live key's item, in place. Returns false if
+  // the key is missing.
+  bool add_marks(std::string_view key, uint64_t hash, uint8_t marks, int64_t now_ms);
 
   // Sets or clears (kNoExpiry) the expiry of a live key. Returns false if the key is missing.
   // The value and its metadata (client flags, CAS) are kept.

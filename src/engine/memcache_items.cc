@@ -84,6 +84,15 @@ core::ItemView ensure_cas(CommandContext& ctx, std::string_view key, uint64_t ha
   return t.find(key, hash, ctx.now_ms);
 }
 
+void renew_cas(CommandContext& ctx, std::string_view key, uint64_t hash, core::ItemView item) {
+  core::KeyTable& t = table(ctx);
+  const uint8_t marks = item.marks();
+  write_value(t, key, hash, item, item.expire_at_ms(), core::ItemMeta{item.client_flags(), fresh_cas(ctx)});
+  if (marks != 0) {
+    t.add_marks(key, hash, marks, ctx.now_ms);
+  }
+}
+
 std::string_view item_value(core::ItemView item, std::string& scratch) { return item.value_bytes(scratch); }
 
 StoreOutcome store_item(CommandContext& ctx, const StoreRequest& request, uint64_t* stored_cas) {

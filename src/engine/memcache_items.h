@@ -44,6 +44,9 @@ core::ItemView find_counted(CommandContext& ctx, std::string_view key, uint64_t 
 // Gives `item` a CAS unique if it has none; returns the (refreshed) view. The view passed
 // in is invalid afterwards.
 core::ItemView ensure_cas(CommandContext& ctx, std::string_view key, uint64_t hash, core::ItemView item);
+// Gives `item` a fresh CAS unique (its value changed in memcached's eyes: md I), keeping its
+// value, flags, expiry and meta marks. The view passed in is invalid afterwards.
+void renew_cas(CommandContext& ctx, std::string_view key, uint64_t hash, core::ItemView item);
 // The value of a stored item as bytes; `scratch` holds an int's decimal text.
 std::string_view item_value(core::ItemView item, std::string& scratch);
 

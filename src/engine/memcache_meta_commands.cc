@@ -3,9 +3,12 @@
 // request order (O opaque, k key, b, c cas, f flags, s size, t ttl, h, l); q drops what
 // memcached's quiet mode drops (mg: EN; ms, md, ma: HD); errors are never dropped.
 //
-// Not supported yet, answered "CLIENT_ERROR invalid flag": the stale-while-revalidate
-// flags that need per-item win/stale state (mg N and R, ms I, md I). Item hit and access
-// times are not tracked: h reports 0 and l reports 0, as for an item never fetched.
+// Stale-while-revalidate, as memcached: mg N creates a missing item (empty, TTL N) and hands
+// out a win token (W); mg R hands one out when the TTL left is below R; md I and ms I (with
+// an older C) mark the item stale (X) instead of deleting or refusing it, and the next mg
+// wins it. While a token is out, every mg reports Z. The marks live in the item header
+// (KeyTable::add_marks) and any new value clears them. Item hit and access times are not
+// tracked: h reports 0 and l reports 0, as for an item never fetched.
 //
 // Called on the data worker that owns the key; database 0 is the memcached keyspace.
 #include <string>
@@ -22,7 +25,6 @@ namespace {
 using protocol::MemcacheCommand;
 using protocol::MetaCode;
 
-constexpr std::string_view kInvalidFlag = "CLIENT_ERROR invalid flag";
 constexpr std::string_view kNonNumeric = "CLIENT_ERROR cannot increment or decrement non-numeric value";
 // memcached's `me` reports its slab class and item size; Tessera reports class 1 and an
 // estimate: key + value + the item header memcached would use (48 bytes plus CAS).
@@ -89,23 +91,14 @@ ItemFacts facts_of(const CommandContext& ctx, core::ItemView item) {
 // Writes a meta reply unless quiet mode drops it (`keep` overrides: memcached 1.6.18 sends
 // the HD of an autovivifying ma even in quiet mode).
 void reply_meta(CommandContext& ctx, const MemcacheParams& p, MetaCode code, const std::string_view* value,
-                const ItemFacts& facts, bool keep = false) {
+                const ItemFacts& facts, bool keep = false, std::string_view marks = {}) {
   if (p.noreply && !keep && protocol::meta_quiet_drops(p.command, code)) {
     return;
   }
   std::string flags;
   append_return_flags(flags, memcache_meta_tokens(ctx, p), key_arg(ctx), p, facts);
+  flags.append(marks);
   protocol::write_meta_reply(ctx.reply, code, value, flags);
-}
-
-bool unsupported(CommandContext& ctx, const MemcacheParams& p, std::string_view flags) {
-  for (char flag : flags) {
-    if (p.has(flag)) {
-      ctx.reply.error(kInvalidFlag);
-      return true;
-    }
-  }
-  return false;
 }
 
 StoreMode ms_mode(char mode) {
@@ -122,21 +115,42 @@ StoreMode ms_mode(char mode) {
 
 void meta_get(CommandContext& ctx) {
   const MemcacheParams p = memcache_params(ctx);
-  if (unsupported(ctx, p, "NR")) {
-    return;
-  }
   ctx.shard->run_due_flush(ctx.now_ms);
   const std::string_view key = key_arg(ctx);
   const uint64_t hash = key_hash(ctx);
   ShardStats& stats = ctx.shard->stats();
   stats.count(MemcacheCounter::kCmdGet);
+  core::KeyTable& t = table(ctx);
   core::ItemView item = find_counted(ctx, key, hash);
+  bool win = false;
   if (!item) {
     stats.count(MemcacheCounter::kGetMisses);
-    reply_meta(ctx, p, MetaCode::kEn, nullptr, ItemFacts{});
-    return;
+    const Expiry vivify = to_expiry(p.vivify_ttl, ctx.now_ms);
+    if (!p.has('N') || vivify.expired) {
+      reply_meta(ctx, p, MetaCode::kEn, nullptr, ItemFacts{});
+      return;
+    }
+    // Vivify: an empty item stands in while this client, the winner, recomputes it.
+    t.set(key, hash, std::string_view(), vivify.at_ms);
+    t.add_marks(key, hash, core::kMarkWinSent, ctx.now_ms);
+    item = t.find(key, hash, ctx.now_ms);
+    win = true;
+  } else {
+    stats.count(MemcacheCounter::kGetHits);
   }
-  stats.count(MemcacheCounter::kGetHits);
+  // memcached's order: Z if a token was already out, X if stale, then W for this win.
+  const uint8_t marks = win ? 0 : item.marks();
+  const bool token_out = (marks & core::kMarkWinSent) != 0;
+  const bool stale = (marks & core::kMarkStale) != 0;
+  if (!win && !token_out) {
+    const int64_t ttl = remaining_seconds(item.expire_at_ms(), ctx.now_ms);
+    win = stale || (p.has('R') && ttl >= 0 && ttl < p.recache_ttl);
+    if (win) {
+      t.add_marks(key, hash, core::kMarkWinSent, ctx.now_ms);
+    }
+  }
+  std::string mark_flags;
+  mark_flags.append(token_out ? " Z" : "").append(stale ? " X" : "").append(win ? " W" : "");
   if (p.has('c')) {
     item = ensure_cas(ctx, key, hash, item);
   }
@@ -152,9 +166,9 @@ void meta_get(CommandContext& ctx) {
   if (p.has('v')) {
     std::string scratch;
     const std::string_view value = item_value(item, scratch);
-    reply_meta(ctx, p, MetaCode::kVa, &value, facts);
+    reply_meta(ctx, p, MetaCode::kVa, &value, facts, false, mark_flags);
   } else {
-    reply_meta(ctx, p, MetaCode::kHd, nullptr, facts);
+    reply_meta(ctx, p, MetaCode::kHd, nullptr, facts, false, mark_flags);
   }
   if (p.has('T')) {
     touch_item(ctx, key, hash, p.exptime);
@@ -169,21 +183,37 @@ void meta_set(CommandContext& ctx) {
     ctx.reply.error(protocol::detail::kObjectTooLarge);
     return;
   }
-  if (unsupported(ctx, p, "I")) {
-    return;
-  }
   ctx.shard->stats().count(MemcacheCounter::kCmdSet);
   StoreRequest request;
   request.mode = ms_mode(p.mode);
   request.data = ctx.args.back();
   request.client_flags = p.client_flags;
   request.exptime = p.exptime;
+  bool invalidate = false;
+  int64_t old_expiry = core::kNoExpiry;
+  uint8_t old_marks = 0;
   if (p.has('C')) {
     request.compare_cas = p.cas_unique;
+    // I: a CAS older than the item's still stores, but the new value is stale: it keeps
+    // the old item's expiry and win token, as memcached's does.
+    if (p.has('I')) {
+      core::ItemView existing = table(ctx).find(key_arg(ctx), key_hash(ctx), ctx.now_ms);
+      invalidate = existing && p.cas_unique < existing.cas();
+      if (invalidate) {
+        request.compare_cas.reset();
+        old_expiry = existing.expire_at_ms();
+        old_marks = existing.marks();
+      }
+    }
   }
   request.new_cas = p.new_cas;
   uint64_t cas = 0;
   const StoreOutcome outcome = store_item(ctx, request, p.has('c') ? &cas : nullptr);
+  if (invalidate && outcome == StoreOutcome::kStored) {
+    core::KeyTable& t = table(ctx);
+    t.set_expiry(key_arg(ctx), key_hash(ctx), old_expiry, ctx.now_ms);
+    t.add_marks(key_arg(ctx), key_hash(ctx), static_cast<uint8_t>(old_marks | core::kMarkStale), ctx.now_ms);
+  }
   ItemFacts facts;
   facts.found = outcome == StoreOutcome::kStored;
   facts.cas = cas;
@@ -197,9 +227,6 @@ void meta_set(CommandContext& ctx) {
 
 void meta_delete(CommandContext& ctx) {
   const MemcacheParams p = memcache_params(ctx);
-  if (unsupported(ctx, p, "I")) {
-    return;
-  }
   ctx.shard->run_due_flush(ctx.now_ms);
   core::KeyTable& t = table(ctx);
   const std::string_view key = key_arg(ctx);
@@ -215,7 +242,17 @@ void meta_delete(CommandContext& ctx) {
     reply_meta(ctx, p, MetaCode::kEx, nullptr, ItemFacts{});
     return;
   }
-  t.erase(key, hash, ctx.now_ms);
+  if (p.has('I')) {
+    // Invalidate: the item stays, marked stale, with a new CAS (so a writer holding the old
+    // one is now "older", see ms I) and a new TTL if T is given.
+    renew_cas(ctx, key, hash, item);
+    t.add_marks(key, hash, core::kMarkStale, ctx.now_ms);
+    if (p.has('T')) {
+      touch_item(ctx, key, hash, p.exptime);
+    }
+  } else {
+    t.erase(key, hash, ctx.now_ms);
+  }
   stats.count(MemcacheCounter::kDeleteHits);
   reply_meta(ctx, p, MetaCode::kHd, nullptr, ItemFacts{});
 }

@@ -116,6 +116,7 @@ const CommandSpec* prepare_memcache_command(const protocol::MemcacheRequest& req
     p.delta = meta.delta;
     p.initial = meta.initial;
     p.vivify_ttl = meta.vivify_ttl;
+    p.recache_ttl = meta.recache_ttl;
   }
   params_storage.resize(sizeof p);
   std::memcpy(params_storage.data(), &p, sizeof p);

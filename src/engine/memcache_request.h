@@ -44,6 +44,7 @@ struct MemcacheParams {
   uint64_t delta = 0;            // incr/decr; meta D
   uint64_t initial = 0;          // meta J
   int64_t vivify_ttl = 0;        // meta N
+  int64_t recache_ttl = 0;       // meta R
   uint64_t meta_present = 0;     // protocol::meta_flag_bit of each meta flag sent
   uint32_t meta_tokens = 0;      // meta flag tokens after the key
 

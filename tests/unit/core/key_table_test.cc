@@ -557,3 +557,20 @@ TEST_CASE("memory_bytes is honest for the 1M-key load shape (scaled down)") {
   tb.t.clear();
   CHECK(tb.t.memory_bytes() < 1024);
 }
+
+TEST_CASE("memcached meta marks: set in place, kept by set_expiry, cleared by a new value") {
+  Table tb;
+  tb.set("k", "value", kNoExpiry);
+  CHECK(tb.find("k", 0).marks() == 0);
+  CHECK(tb.t.add_marks("k", hash_key("k"), kMarkStale, 0));
+  CHECK(tb.find("k", 0).marks() == kMarkStale);
+  CHECK(tb.t.add_marks("k", hash_key("k"), kMarkWinSent, 0));
+  CHECK(tb.find("k", 0).marks() == (kMarkStale | kMarkWinSent));
+  CHECK(tb.find("k", 0).raw_value() == "value");
+  CHECK(tb.t.set_expiry("k", hash_key("k"), 5000, 0));  // the item grows an expiry field
+  CHECK(tb.find("k", 0).marks() == (kMarkStale | kMarkWinSent));
+  CHECK(tb.find("k", 0).expire_at_ms() == 5000);
+  tb.set("k", "new", kNoExpiry);
+  CHECK(tb.find("k", 0).marks() == 0);
+  CHECK_FALSE(tb.t.add_marks("missing", hash_key("missing"), kMarkStale, 0));
+}

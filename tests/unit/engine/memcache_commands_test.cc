@@ -164,7 +164,21 @@ TEST_CASE("meta get, set, delete and return flags") {
   CHECK(mc.send("ms a 1 ME\r\nz\r\nms new 1 MR\r\nz\r\nms a 2 MA\r\n!!\r\nmg a v\r\n") ==
         "NS\r\nNS\r\nHD\r\nVA 3\r\nz!!\r\n");
   CHECK(mc.send("md a q\r\nmd a\r\nmn\r\n") == "NF\r\nMN\r\n");
-  CHECK(mc.send("mg a v N30\r\nms a 1 I\r\nx\r\n") == "CLIENT_ERROR invalid flag\r\nCLIENT_ERROR invalid flag\r\n");
+}
+
+TEST_CASE("meta stale-while-revalidate: N vivifies, R recaches, I invalidates") {
+  MemcacheHarness mc;
+  CHECK(mc.send("mg v v N30 t\r\nmg v v N30 t\r\n") == "VA 0 t30 W\r\n\r\nVA 0 t30 Z\r\n\r\n");
+  CHECK(mc.send("ms v 2\r\nok\r\nmg v v\r\n") == "HD\r\nVA 2\r\nok\r\n");  // a new value clears the marks
+  CHECK(mc.send("md v I T30\r\nmg v v t\r\nmg v v\r\n") == "HD\r\nVA 2 t30 X W\r\nok\r\nVA 2 Z X\r\nok\r\n");
+  CHECK(mc.send("ms r 1 T10\r\nx\r\nmg r R5\r\nmg r R30\r\nmg r R30\r\n") == "HD\r\nHD\r\nHD W\r\nHD Z\r\n");
+  // ms I with a CAS older than the item's: stored, but stale, with the old expiry.
+  const std::string first = mc.send("ms i 1 T100 c\r\na\r\n");
+  REQUIRE(first.starts_with("HD c"));
+  const std::string old_cas = first.substr(4, first.size() - 6);
+  mc.send("mg i c\r\n");
+  CHECK(mc.send("md i I\r\nms i 1 I C" + old_cas + "\r\nb\r\nmg i v t\r\n") == "HD\r\nHD\r\nVA 1 t100 X W\r\nb\r\n");
+  CHECK(mc.send("ms i 1 I C999999\r\nc\r\n") == "EX\r\n");
 }
 
 TEST_CASE("meta cas: c returns, C compares, E sets") {
