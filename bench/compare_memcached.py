@@ -54,7 +54,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare_redis import Proc, start_memcached  # noqa: E402  (shared server handling)
+from compare_redis import Proc, fmt, median_result, ratio, start_memcached  # noqa: E402  (shared)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 LOADGEN_SRC = os.path.join(ROOT, "bench", "mc_load.c")
@@ -158,33 +158,6 @@ def run_load(srv, cfg, size, depth):
     }
 
 
-def median_result(runs):
-    """Per-field median over repeated runs of one load on one server (errors/capped: max)."""
-    runs = [r for r in runs if r]
-    if not runs:
-        return None
-    out = {}
-    for field in runs[0]:
-        values = sorted(r[field] for r in runs if r.get(field) is not None)
-        if field in ("errors", "capped"):
-            out[field] = values[-1] if values else None
-        else:
-            out[field] = values[len(values) // 2] if values else None
-    return out
-
-
-def ratio(a, b):
-    if a is None or b is None or b == 0:
-        return "-"
-    return f"{a / b:.2f}"
-
-
-def fmt(v, spec):
-    if v is None:
-        return "-".rjust(int(re.match(r"\d*", spec).group() or 0))
-    return format(v, spec)
-
-
 def main():
     cfg = {
         "n": int(os.environ.get("BENCH_N", "500000")),
@@ -231,7 +204,7 @@ def main():
                               f"-n {cfg['n']} ...", file=sys.stderr, flush=True)
                         samples.setdefault((name, size, depth), []).append(
                             run_load(s, cfg, size, depth))
-        results = {key: median_result(runs) for key, runs in samples.items()}
+        results = {key: median_result(runs, worst_fields=("errors", "capped")) for key, runs in samples.items()}
         for s in servers.values():
             s.rss = s.rss_kb()
     finally:

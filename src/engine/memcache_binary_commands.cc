@@ -13,6 +13,7 @@
 
 #include "engine/memcache_binary_request.h"
 #include "engine/memcache_items.h"
+#include "engine/memcache_request.h"
 #include "engine/server_view.h"
 #include "engine/shard.h"
 #include "protocol/memcache_binary.h"
@@ -56,7 +57,6 @@ int64_t exptime_of(uint32_t exptime) { return static_cast<int32_t>(exptime); }
 
 void bin_get(CommandContext& ctx) {
   const MemcacheBinaryParams p = memcache_binary_params(ctx);
-  ctx.shard->run_due_flush(ctx.now_ms);
   const std::string_view key = ctx.args[kKeyArg];
   const uint64_t hash = ctx.hash(kKeyArg);
   const bool with_key = p.command == MemcacheBinaryOpcode::kGetK || p.command == MemcacheBinaryOpcode::kGatK;
@@ -94,7 +94,6 @@ void bin_get(CommandContext& ctx) {
 
 void bin_store(CommandContext& ctx) {
   const MemcacheBinaryParams p = memcache_binary_params(ctx);
-  ctx.shard->run_due_flush(ctx.now_ms);
   if (p.value_too_large) {
     if (p.command == MemcacheBinaryOpcode::kSet) {
       table(ctx).erase(ctx.args[kKeyArg], ctx.hash(kKeyArg), ctx.now_ms);
@@ -143,7 +142,6 @@ void bin_store(CommandContext& ctx) {
 
 void bin_delete(CommandContext& ctx) {
   const MemcacheBinaryParams p = memcache_binary_params(ctx);
-  ctx.shard->run_due_flush(ctx.now_ms);
   core::KeyTable& t = table(ctx);
   const std::string_view key = ctx.args[kKeyArg];
   const uint64_t hash = ctx.hash(kKeyArg);
@@ -167,7 +165,6 @@ void bin_delete(CommandContext& ctx) {
 
 void bin_arith(CommandContext& ctx) {
   const MemcacheBinaryParams p = memcache_binary_params(ctx);
-  ctx.shard->run_due_flush(ctx.now_ms);
   const bool increment = p.command == MemcacheBinaryOpcode::kIncrement;
   ArithRequest request;
   request.increment = increment;
@@ -227,51 +224,32 @@ void bin_noop(CommandContext& ctx) { respond(ctx, memcache_binary_params(ctx), 0
 
 void bin_version(CommandContext& ctx) { respond(ctx, memcache_binary_params(ctx), 0, {}, {}, kVersion); }
 
-// One response per statistic (key = name, value = value) and an empty one to end, built
-// from the text form of `stats` that the server writes.
+// One response per statistic (key = name, value = value) and an empty one to end.
 void bin_stat(CommandContext& ctx) {
   const MemcacheBinaryParams p = memcache_binary_params(ctx);
-  protocol::ReplyBuffer text;
-  protocol::ReplyWriter text_writer(text);
-  std::string_view group = ctx.args.size() > kKeyArg ? ctx.args[kKeyArg] : std::string_view();
-  std::span<const std::string_view> args = group.empty() ? ctx.args.subspan(0, 0) : ctx.args.subspan(kKeyArg, 1);
-  ctx.server->memcache_stats(args, text_writer);
-  protocol::ReplyReader reader(text.view());
-  constexpr std::string_view kStatPrefix = "STAT ";
-  while (!reader.at_end()) {
-    std::string_view line = reader.next().str;
-    if (line.starts_with(kStatPrefix)) {
-      line.remove_prefix(kStatPrefix.size());
-      const size_t space = line.find(' ');
-      respond(ctx, p, 0, {}, line.substr(0, space), space == std::string_view::npos ? "" : line.substr(space + 1));
-    } else if (line == "ERROR") {
-      fail(ctx, p, MemcacheBinaryStatus::kKeyEnoent);  // memcached: an unknown group is "Not found"
-      return;
-    }
+  const std::string_view group = ctx.args.size() > kKeyArg ? ctx.args[kKeyArg] : std::string_view();
+  const MemcacheStats answer = ctx.server->memcache_stats(group);
+  if (answer.kind == MemcacheStats::Kind::kUnknownGroup) {
+    fail(ctx, p, MemcacheBinaryStatus::kKeyEnoent);  // memcached: an unknown group is "Not found"
+    return;
+  }
+  for (const auto& [name, value] : answer.stats) {
+    respond(ctx, p, 0, {}, name, value);
   }
   respond(ctx, p, 0);
 }
 
-constexpr uint32_t kFlags = 0;
-constexpr std::string_view kGroup = "memcached";
-
-constexpr CommandSpec keyed(std::string_view name, CommandHandler handler) {
-  return CommandSpec{name, -3, kFlags, Routing::kKey, Join::kNone, static_cast<int>(kKeyArg),
-                     static_cast<int>(kKeyArg), 1, handler, kGroup, "", ""};
-}
-constexpr CommandSpec local(std::string_view name, CommandHandler handler) {
-  return CommandSpec{name, -2, kFlags, Routing::kLocal, Join::kNone, 0, 0, 0, handler, kGroup, "", ""};
-}
-
-constexpr CommandSpec kGetSpec = keyed("bin:get", bin_get);
-constexpr CommandSpec kStoreSpec = keyed("bin:store", bin_store);
-constexpr CommandSpec kDeleteSpec = keyed("bin:delete", bin_delete);
-constexpr CommandSpec kArithSpec = keyed("bin:arith", bin_arith);
-constexpr CommandSpec kFlushSpec{"bin:flush", -2, kFlags, Routing::kAllShards, Join::kFirstPart, 0, 0, 0,
-                                 bin_flush, kGroup, "", ""};
-constexpr CommandSpec kNoopSpec = local("bin:noop", bin_noop);
-constexpr CommandSpec kVersionSpec = local("bin:version", bin_version);
-constexpr CommandSpec kStatSpec = local("bin:stat", bin_stat);
+constexpr int kKey = static_cast<int>(kKeyArg);
+constexpr CommandSpec kGetSpec = memcache_command_spec("bin:get", Routing::kKey, Join::kNone, kKey, bin_get);
+constexpr CommandSpec kStoreSpec = memcache_command_spec("bin:store", Routing::kKey, Join::kNone, kKey, bin_store);
+constexpr CommandSpec kDeleteSpec = memcache_command_spec("bin:delete", Routing::kKey, Join::kNone, kKey, bin_delete);
+constexpr CommandSpec kArithSpec = memcache_command_spec("bin:arith", Routing::kKey, Join::kNone, kKey, bin_arith);
+constexpr CommandSpec kFlushSpec =
+    memcache_command_spec("bin:flush", Routing::kAllShards, Join::kFirstPart, 0, bin_flush);
+constexpr CommandSpec kNoopSpec = memcache_command_spec("bin:noop", Routing::kLocal, Join::kNone, 0, bin_noop);
+constexpr CommandSpec kVersionSpec =
+    memcache_command_spec("bin:version", Routing::kLocal, Join::kNone, 0, bin_version);
+constexpr CommandSpec kStatSpec = memcache_command_spec("bin:stat", Routing::kLocal, Join::kNone, 0, bin_stat);
 
 const CommandSpec* spec_for(MemcacheBinaryOpcode command) {
   switch (command) {

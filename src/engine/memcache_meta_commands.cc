@@ -115,7 +115,6 @@ StoreMode ms_mode(char mode) {
 
 void meta_get(CommandContext& ctx) {
   const MemcacheParams p = memcache_params(ctx);
-  ctx.shard->run_due_flush(ctx.now_ms);
   const std::string_view key = key_arg(ctx);
   const uint64_t hash = key_hash(ctx);
   ShardStats& stats = ctx.shard->stats();
@@ -177,7 +176,6 @@ void meta_get(CommandContext& ctx) {
 
 void meta_set(CommandContext& ctx) {
   const MemcacheParams p = memcache_params(ctx);
-  ctx.shard->run_due_flush(ctx.now_ms);
   if (p.value_too_large) {
     table(ctx).erase(key_arg(ctx), key_hash(ctx), ctx.now_ms);
     ctx.reply.error(protocol::detail::kObjectTooLarge);
@@ -227,7 +225,6 @@ void meta_set(CommandContext& ctx) {
 
 void meta_delete(CommandContext& ctx) {
   const MemcacheParams p = memcache_params(ctx);
-  ctx.shard->run_due_flush(ctx.now_ms);
   core::KeyTable& t = table(ctx);
   const std::string_view key = key_arg(ctx);
   const uint64_t hash = key_hash(ctx);
@@ -259,7 +256,6 @@ void meta_delete(CommandContext& ctx) {
 
 void meta_arith(CommandContext& ctx) {
   const MemcacheParams p = memcache_params(ctx);
-  ctx.shard->run_due_flush(ctx.now_ms);
   const std::string_view key = key_arg(ctx);
   const uint64_t hash = key_hash(ctx);
   const bool increment = p.mode != 'D' && p.mode != '-';
@@ -322,7 +318,6 @@ void meta_arith(CommandContext& ctx) {
 
 void meta_debug(CommandContext& ctx) {
   const MemcacheParams p = memcache_params(ctx);
-  ctx.shard->run_due_flush(ctx.now_ms);
   const std::string_view key = key_arg(ctx);
   core::ItemView item = table(ctx).find(key, key_hash(ctx), ctx.now_ms);
   if (!item) {

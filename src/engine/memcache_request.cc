@@ -18,20 +18,16 @@ using protocol::MemcacheCommand;
 
 static_assert(std::is_trivially_copyable_v<MemcacheParams>);
 
-constexpr uint32_t kMcFlags = 0;
-constexpr std::string_view kGroup = "memcached";
+constexpr int kKey = static_cast<int>(kMemcacheFirstKey);
 
 constexpr CommandSpec key_spec(std::string_view name, CommandHandler handler) {
-  return CommandSpec{name, -3, kMcFlags, Routing::kKey, Join::kNone,
-                     static_cast<int>(kMemcacheFirstKey), static_cast<int>(kMemcacheFirstKey), 1, handler,
-                     kGroup, "", ""};
+  return memcache_command_spec(name, Routing::kKey, Join::kNone, kKey, handler);
 }
 constexpr CommandSpec multi_key_spec(std::string_view name) {
-  return CommandSpec{name, -2, kMcFlags, Routing::kMultiKey, Join::kArrayInKeyOrder,
-                     static_cast<int>(kMemcacheFirstKey), -1, 1, memcache::get, kGroup, "", ""};
+  return memcache_command_spec(name, Routing::kMultiKey, Join::kArrayInKeyOrder, kKey, memcache::get);
 }
 constexpr CommandSpec local_spec(std::string_view name, CommandHandler handler) {
-  return CommandSpec{name, -2, kMcFlags, Routing::kLocal, Join::kNone, 0, 0, 0, handler, kGroup, "", ""};
+  return memcache_command_spec(name, Routing::kLocal, Join::kNone, 0, handler);
 }
 
 // Indexed by MemcacheCommand; the order of that enum.
@@ -50,8 +46,7 @@ const std::array kSpecs = {
     key_spec("incr", memcache::arith),
     key_spec("decr", memcache::arith),
     key_spec("touch", memcache::touch),
-    CommandSpec{"flush_all", -2, kMcFlags, Routing::kAllShards, Join::kFirstPart, 0, 0, 0, memcache::flush_all, kGroup,
-                "", ""},
+    memcache_command_spec("flush_all", Routing::kAllShards, Join::kFirstPart, 0, memcache::flush_all),
     local_spec("version", memcache::version),
     local_spec("verbosity", memcache::verbosity),
     local_spec("quit", nullptr),
@@ -167,7 +162,24 @@ void verbosity(CommandContext& ctx) {
 void meta_noop(CommandContext& ctx) { ctx.reply.simple("MN"); }
 
 void stats(CommandContext& ctx) {
-  ctx.server->memcache_stats(ctx.args.subspan(kMemcacheFirstKey), ctx.reply);
+  const std::string_view group = ctx.args.size() > kMemcacheFirstKey ? ctx.args[kMemcacheFirstKey] : "";
+  const MemcacheStats answer = ctx.server->memcache_stats(group);
+  switch (answer.kind) {
+    case MemcacheStats::Kind::kReset:
+      ctx.reply.simple("RESET");
+      return;
+    case MemcacheStats::Kind::kUnknownGroup:
+      ctx.reply.simple("ERROR");
+      return;
+    case MemcacheStats::Kind::kStats:
+      break;
+  }
+  std::string line;
+  for (const auto& [name, value] : answer.stats) {
+    line.assign("STAT ").append(name).append(" ").append(value);
+    ctx.reply.simple(line);
+  }
+  ctx.reply.simple("END");
 }
 
 }  // namespace memcache

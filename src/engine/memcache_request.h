@@ -51,6 +51,15 @@ struct MemcacheParams {
   bool has(char flag) const { return (meta_present & protocol::meta_flag_bit(flag)) != 0; }
 };
 
+// The spec of a memcached command (text, meta or binary): only routing, join, key position
+// and handler matter, since the runtime dispatches by spec and never by name or arity. A
+// kMultiKey command's keys run from `first_key` to the last argument.
+constexpr CommandSpec memcache_command_spec(std::string_view name, Routing routing, Join join, int first_key,
+                                            CommandHandler handler) {
+  return CommandSpec{name,    -1, 0, routing, join, first_key, routing == Routing::kMultiKey ? -1 : first_key,
+                     first_key != 0 ? 1 : 0, handler, "memcached", "", ""};
+}
+
 // Builds `args` (views into the request and into `params_storage`, which must outlive the
 // dispatch) and returns the spec to run. Null for `quit`, which the runtime handles by
 // closing the connection.

@@ -42,7 +42,6 @@ StoreMode store_mode(MemcacheCommand command) {
 
 void get(CommandContext& ctx) {
   const MemcacheParams p = memcache_params(ctx);
-  ctx.shard->run_due_flush(ctx.now_ms);
   const bool with_cas = p.command == MemcacheCommand::kGets || p.command == MemcacheCommand::kGats;
   const bool touches = p.command == MemcacheCommand::kGat || p.command == MemcacheCommand::kGats;
   ShardStats& stats = ctx.shard->stats();
@@ -78,7 +77,6 @@ void get(CommandContext& ctx) {
 
 void store(CommandContext& ctx) {
   const MemcacheParams p = memcache_params(ctx);
-  ctx.shard->run_due_flush(ctx.now_ms);
   ShardStats& stats = ctx.shard->stats();
   if (p.value_too_large) {
     // memcached unlinks the key of a set whose value it refused.
@@ -113,7 +111,6 @@ void store(CommandContext& ctx) {
 
 void remove(CommandContext& ctx) {
   const MemcacheParams p = memcache_params(ctx);
-  ctx.shard->run_due_flush(ctx.now_ms);
   const bool deleted = table(ctx).erase(key_arg(ctx), key_hash(ctx), ctx.now_ms);
   ctx.shard->stats().count(deleted ? MemcacheCounter::kDeleteHits : MemcacheCounter::kDeleteMisses);
   line(ctx, p, deleted ? "DELETED" : "NOT_FOUND");
@@ -121,7 +118,6 @@ void remove(CommandContext& ctx) {
 
 void arith(CommandContext& ctx) {
   const MemcacheParams p = memcache_params(ctx);
-  ctx.shard->run_due_flush(ctx.now_ms);
   const bool increment = p.command == MemcacheCommand::kIncr;
   ArithRequest request;
   request.increment = increment;
@@ -147,7 +143,6 @@ void arith(CommandContext& ctx) {
 
 void touch(CommandContext& ctx) {
   const MemcacheParams p = memcache_params(ctx);
-  ctx.shard->run_due_flush(ctx.now_ms);
   ShardStats& stats = ctx.shard->stats();
   stats.count(MemcacheCounter::kCmdTouch);
   const bool touched = touch_item(ctx, key_arg(ctx), key_hash(ctx), p.exptime);

@@ -10,12 +10,22 @@
 #include <string>
 #include <string_view>
 #include <span>
+#include <utility>
+#include <vector>
 
 #include "protocol/reply.h"
 
 namespace tessera::engine {
 
 struct SessionState;
+
+// The answer to memcached's `stats [group]`: name/value pairs in memcached's order, or the
+// acknowledgement of `stats reset`, or an unknown group.
+struct MemcacheStats {
+  enum class Kind : uint8_t { kStats, kReset, kUnknownGroup };
+  Kind kind = Kind::kStats;
+  std::vector<std::pair<std::string, std::string>> stats;
+};
 
 class ServerView {
  public:
@@ -40,9 +50,9 @@ class ServerView {
 
   virtual void request_shutdown() = 0;
 
-  // memcached `stats [group]`: writes the whole reply ("STAT name value" lines and END,
-  // RESET, or ERROR for an unknown group) in the memcached model shapes.
-  virtual void memcache_stats(std::span<const std::string_view> args, protocol::ReplyWriter& out) = 0;
+  // memcached `stats [group]` (empty = general; "reset" resets the counters). The text and
+  // binary commands render the answer in their protocol.
+  virtual MemcacheStats memcache_stats(std::string_view group) = 0;
 
   // Counters the INFO join needs from the whole server.
   virtual int64_t now_ms() = 0;

@@ -56,9 +56,9 @@ class Shard {
   size_t expire_step(int64_t now_ms, size_t max_slots);
 
   // memcached `flush_all <delay>`: database 0 (the memcached keyspace) is cleared once the
-  // time comes; a later schedule replaces an earlier one. The worker's timer and every
-  // memcached command call run_due_flush, so nothing stored before the deadline is seen
-  // after it. kNoExpiry cancels.
+  // time comes; a later schedule replaces an earlier one. kNoExpiry cancels. The worker
+  // calls run_due_flush before each pass over its commands (one comparison), so no
+  // command, Redis or memcached, sees an item stored before the deadline after it.
   void schedule_flush(int64_t at_ms) { flush_at_ms_ = at_ms; }
   void run_due_flush(int64_t now_ms) {
     if (flush_at_ms_ != core::kNoExpiry && now_ms >= flush_at_ms_) {

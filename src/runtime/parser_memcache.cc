@@ -93,12 +93,7 @@ StageThread::ParseStep StageThread::parse_memcache_binary_command(Connection* co
   if (spec == nullptr) {
     // QUIT answers, QUITQ does not; both close.
     if (!request.quiet) {
-      ReplyBatch& batch = reply_batch_for(conn->replier_index);
-      const size_t begin = batch.model.size();
-      protocol::ReplyWriter writer(batch.model);
-      protocol::write_binary_response(writer, request.opcode, 0, request.opaque, 0, {}, {}, {});
-      batch.replies.push_back(ReplyRecord{conn, conn->next_seq++, begin, batch.model.size(), conn->reply_format(),
-                                          false, PartInfo{}});
+      reply_binary_now(conn, request.opcode, protocol::MemcacheBinaryStatus::kNoError, request.opaque);
     }
     conn->in.consume(result.consumed);
     end_read_side(conn);
@@ -109,6 +104,8 @@ StageThread::ParseStep StageThread::parse_memcache_binary_command(Connection* co
   return ParseStep::kParsed;
 }
 
+// An error response, or with kNoError an empty success (QUIT): write_binary_error sends the
+// status text, which is empty for kNoError, as the body.
 void StageThread::reply_binary_now(Connection* conn, uint8_t opcode, protocol::MemcacheBinaryStatus status,
                                    uint32_t opaque) {
   ReplyBatch& batch = reply_batch_for(conn->replier_index);

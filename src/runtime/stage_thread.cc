@@ -294,7 +294,6 @@ void StageThread::run_timers(int64_t now_ms) {
     close_idle_connections(now_ms);
   }
   if (shard_ && now_ms >= next_expire_ms_) {
-    shard_->run_due_flush(now_ms);
     int64_t hz = std::clamp<int64_t>(runtime_.limits().hz.load(std::memory_order_relaxed), 1, 500);
     next_expire_ms_ = now_ms + 1000 / hz;
     constexpr size_t kSlotsPerStep = 256;

@@ -48,6 +48,8 @@ void StageThread::prefetch_ahead(const CommandBatch& batch, size_t cursor) {
 
 bool StageThread::run_worker() {
   bool ran = false;
+  // A delayed memcached flush_all takes effect before any command of this pass reads.
+  shard_->run_due_flush(now_ms_);
   if (active_source_ >= 0) {
     if (!finish_ticket()) {
       return false;  // arrived at a ticket: nothing else may run until its barrier opens

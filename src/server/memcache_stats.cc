@@ -28,7 +28,7 @@ double seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.t
 
 }  // namespace
 
-void ServerState::memcache_stats(std::span<const std::string_view> args, protocol::ReplyWriter& out) {
+engine::MemcacheStats ServerState::memcache_stats(std::string_view group) {
   auto& rt = *runtime_;
   const uint32_t workers = rt.topology().workers;
   engine::MemcacheCounters counters{};
@@ -43,15 +43,17 @@ void ServerState::memcache_stats(std::span<const std::string_view> args, protoco
     bytes += g.memory_bytes.load(std::memory_order_relaxed);
   }
   const uint64_t total_connections = rt.counters().connections_received.load(std::memory_order_relaxed);
-  const std::string_view group = args.empty() ? std::string_view() : args[0];
+  engine::MemcacheStats answer;
   if (group == "reset") {
     std::lock_guard lock(memcache_baseline_mutex_);
     memcache_baseline_ = counters;
     total_connections_baseline_ = total_connections;
-    out.simple("RESET");
-    return;
+    answer.kind = engine::MemcacheStats::Kind::kReset;
+    return answer;
   }
-  auto stat = [&](std::string_view name, const auto& value) { out.simple(fmt::format("STAT {} {}", name, value)); };
+  auto stat = [&](std::string_view name, const auto& value) {
+    answer.stats.emplace_back(std::string(name), fmt::format("{}", value));
+  };
   const int64_t now = runtime::unix_time_ms();
   if (group.empty()) {
     engine::MemcacheCounters base;
@@ -116,10 +118,9 @@ void ServerState::memcache_stats(std::span<const std::string_view> args, protoco
     stat("active_slabs", items > 0 ? 1 : 0);
     stat("total_malloced", bytes);
   } else {
-    out.simple("ERROR");
-    return;
+    answer.kind = engine::MemcacheStats::Kind::kUnknownGroup;
   }
-  out.simple("END");
+  return answer;
 }
 
 }  // namespace tessera::server

@@ -35,7 +35,7 @@ class ServerState final : public engine::ServerView {
   void publish_session(const engine::SessionState& session) override;
   void request_shutdown() override;
   int64_t now_ms() override;
-  void memcache_stats(std::span<const std::string_view> args, protocol::ReplyWriter& out) override;
+  engine::MemcacheStats memcache_stats(std::string_view group) override;
   // The memcached port actually bound (for `stats settings`); set by main after binding.
   void set_memcached_port(int port) { memcached_port_ = port; }
 

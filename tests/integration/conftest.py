@@ -11,8 +11,9 @@ Rules kept here: free ports only (Tessera binds port 0 and prints its port; for 
 one by binding port 0 first), readiness by bounded polling (never a fixed sleep), teardown
 kills only the PID we started and waits for it.
 
-Helpers other test modules import with `from conftest import ...`: RespConn (raw RESP
-socket with a small RESP2/RESP3 parser), wait_until, TARGET, IS_REDIS, tessera_only.
+Helpers other test modules import with `from conftest import ...`: SocketConn (raw socket
+with a line/byte reader), RespConn (SocketConn with a small RESP2/RESP3 parser),
+stop_process, wait_until, free_port, TARGET, IS_REDIS, tessera_only.
 """
 
 import os
@@ -79,8 +80,8 @@ class PushMessage(list):
     pass
 
 
-class RespConn:
-    """A raw socket speaking RESP, with a minimal RESP2/RESP3 reply parser."""
+class SocketConn:
+    """A raw loopback socket with a receive buffer: CRLF lines, exact byte counts, EOF."""
 
     def __init__(self, port, host="127.0.0.1", timeout=30.0):
         self.sock = socket.create_connection((host, port), timeout=timeout)
@@ -102,17 +103,6 @@ class RespConn:
     def send(self, data):
         self.sock.sendall(data)
 
-    @staticmethod
-    def encode(*args):
-        out = [b"*%d\r\n" % len(args)]
-        for a in args:
-            if isinstance(a, str):
-                a = a.encode()
-            elif isinstance(a, int):
-                a = str(a).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        return b"".join(out)
-
     def _fill(self):
         d = self.sock.recv(1 << 20)
         if not d:
@@ -127,11 +117,51 @@ class RespConn:
                 return line
             self._fill()
 
-    def _exact(self, n):
-        while len(self.buf) < n + 2:
+    def _take(self, n):
+        """The next n bytes."""
+        while len(self.buf) < n:
             self._fill()
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
+        data, self.buf = self.buf[:n], self.buf[n:]
         return data
+
+    def read_until_closed(self, timeout=30.0, limit=64 << 20):
+        """Read until EOF/reset; return everything received. Fails if the server keeps it open."""
+        self.sock.settimeout(timeout)
+        data = self.buf
+        self.buf = b""
+        deadline = time.monotonic() + timeout
+        while len(data) < limit:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"server did not close the connection; got {data[:200]!r}")
+            try:
+                d = self.sock.recv(65536)
+            except ConnectionResetError:
+                return data
+            except socket.timeout:
+                raise AssertionError(f"server did not close the connection; got {data[:200]!r}")
+            if not d:
+                return data
+            data += d
+        raise AssertionError("server kept sending without closing")
+
+
+class RespConn(SocketConn):
+    """A raw socket speaking RESP, with a minimal RESP2/RESP3 reply parser."""
+
+    @staticmethod
+    def encode(*args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            if isinstance(a, str):
+                a = a.encode()
+            elif isinstance(a, int):
+                a = str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        return b"".join(out)
+
+    def _exact(self, n):
+        """A bulk payload of n bytes and its CRLF; returns the payload."""
+        return self._take(n + 2)[:n]
 
     def read_raw_line(self):
         """The next CRLF-terminated line, bytes, without CRLF."""
@@ -190,25 +220,6 @@ class RespConn:
         self.send(self.encode(*args))
         return self.read_reply()
 
-    def read_until_closed(self, timeout=30.0, limit=64 << 20):
-        """Read until EOF/reset; return everything received. Fails if the server keeps it open."""
-        self.sock.settimeout(timeout)
-        data = self.buf
-        self.buf = b""
-        deadline = time.monotonic() + timeout
-        while len(data) < limit:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"server did not close the connection; got {data[:200]!r}")
-            try:
-                d = self.sock.recv(65536)
-            except ConnectionResetError:
-                return data
-            except socket.timeout:
-                raise AssertionError(f"server did not close the connection; got {data[:200]!r}")
-            if not d:
-                return data
-            data += d
-        raise AssertionError("server kept sending without closing")
 
 
 # --------------------------------------------------------------------------------------
@@ -272,19 +283,7 @@ class Server:
             except Exception:  # noqa: BLE001
                 pass
         self._clients.clear()
-        if self.proc.poll() is None:
-            try:
-                os.kill(self.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.kill(self.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.proc.wait(timeout=20)
+        stop_process(self.proc)
         for name in ("stdout", "stderr"):
             try:
                 os.unlink(os.path.join(self.logdir, name))
@@ -294,6 +293,24 @@ class Server:
             os.rmdir(self.logdir)
         except OSError:
             pass
+
+
+def stop_process(proc, timeout=20):
+    """SIGTERM the process we started (by its PID), wait, and SIGKILL it if it lingers."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.kill(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.kill(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=timeout)
 
 
 def _spawn(argv, logdir):

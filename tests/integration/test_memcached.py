@@ -18,7 +18,6 @@ Every server is started on a free loopback port and stopped by PID; waits are bo
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -27,7 +26,7 @@ import time
 
 import pytest
 
-from conftest import free_port, tessera_only, wait_until
+from conftest import SocketConn, free_port, stop_process, tessera_only, wait_until
 
 pytestmark = tessera_only
 
@@ -56,47 +55,17 @@ SENTINEL = b"mg __tessera_end__ k O4242\r\n"
 SENTINEL_REPLY = b"EN k__tessera_end__ O4242\r\n"
 
 
-class McConn:
+class McConn(SocketConn):
     """A raw socket to a memcached text-protocol listener."""
 
     def __init__(self, port, timeout=10.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def _fill(self):
-        d = self.sock.recv(1 << 20)
-        if not d:
-            raise ConnectionError("connection closed by server")
-        self.buf += d
+        super().__init__(port, timeout=timeout)
 
     def line(self):
-        while b"\r\n" not in self.buf:
-            self._fill()
-        i = self.buf.index(b"\r\n")
-        out, self.buf = self.buf[:i], self.buf[i + 2:]
-        return out
+        return self._line()
 
     def exact(self, n):
-        while len(self.buf) < n:
-            self._fill()
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
+        return self._take(n)
 
     def cmd(self, data):
         """Send one command expecting a one-line reply; return that line."""
@@ -136,22 +105,6 @@ class McConn:
             self.buf += d
         out, self.buf = self.buf[:-len(SENTINEL_REPLY)], b""
         return out
-
-    def read_until_closed(self, timeout=10.0):
-        self.sock.settimeout(timeout)
-        data, self.buf = self.buf, b""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                d = self.sock.recv(65536)
-            except ConnectionResetError:
-                return data
-            except socket.timeout:
-                break
-            if not d:
-                return data
-            data += d
-        raise AssertionError(f"server did not close the connection; got {data[:200]!r}")
 
 
 def stats(port, sub=b""):
@@ -220,16 +173,7 @@ class Memcached:
             return ""
 
     def stop(self):
-        if self.proc.poll() is None:
-            try:
-                os.kill(self.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.kill(self.pid, signal.SIGKILL)
-                self.proc.wait(timeout=20)
+        stop_process(self.proc)
         shutil.rmtree(self.logdir, ignore_errors=True)
 
 

@@ -126,6 +126,7 @@ class MemcacheHarness {
     protocol::ReplyBuffer buffer;
     protocol::ReplyWriter writer(buffer);
     CommandContext ctx{args, writer, now_ms, 0, &shard};
+    shard.run_due_flush(now_ms);  // as the worker does before each pass
     spec.handler(ctx);
     return std::string(buffer.view());
   }

@@ -30,7 +30,7 @@ class FakeServer final : public engine::ServerView {
   void publish_session(const engine::SessionState&) override {}
   void request_shutdown() override {}
   int64_t now_ms() override { return runtime::unix_time_ms(); }
-  void memcache_stats(std::span<const std::string_view>, protocol::ReplyWriter& out) override { out.simple("END"); }
+  engine::MemcacheStats memcache_stats(std::string_view) override { return {}; }
 };
 
 int listen_loopback(int& port) {
