@@ -3,6 +3,7 @@
 // them on items it owns.
 #include <xxhash.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/item_layout.h"
@@ -17,7 +18,7 @@ std::string_view ItemView::key() const {
 }
 
 ValueEncoding ItemView::encoding() const {
-  return (*static_cast<const uint8_t*>(item_) & item::kIntEncoding) ? ValueEncoding::kInt
+  return item::is_int(*static_cast<const uint8_t*>(item_)) ? ValueEncoding::kInt
                                                                        : ValueEncoding::kRaw;
 }
 
@@ -30,7 +31,7 @@ int64_t ItemView::int_value() const { return item::decode(item_).int_value(); }
 
 std::string_view ItemView::value_bytes(std::string& scratch) const {
   item::Decoded d = item::decode(item_);
-  if (d.flags & item::kIntEncoding) {
+  if (item::is_int(d.flags)) {
     char buf[kMaxInt64Digits];
     auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), d.int_value());
     scratch.assign(buf, end);
@@ -41,7 +42,7 @@ std::string_view ItemView::value_bytes(std::string& scratch) const {
 
 size_t ItemView::value_length() const {
   item::Decoded d = item::decode(item_);
-  if (d.flags & item::kIntEncoding) {
+  if (item::is_int(d.flags)) {
     char buf[kMaxInt64Digits];
     auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), d.int_value());
     return static_cast<size_t>(end - buf);
@@ -69,6 +70,38 @@ uint64_t ItemView::cas() const {
     return 0;
   }
   return item::decode(item_).cas();
+}
+
+ItemAccess ItemView::access() const {
+  if (!(*static_cast<const uint8_t*>(item_) & item::kHasAccess)) {
+    return {};
+  }
+  return ItemAccess{item::decode(item_).access()};
+}
+
+ItemMeta ItemView::meta() const {
+  const uint8_t flags = *static_cast<const uint8_t*>(item_);
+  if (!(flags & (item::kHasClientFlags | item::kHasCas | item::kHasAccess))) {
+    return {};
+  }
+  const item::Decoded d = item::decode(item_);
+  return ItemMeta{d.client_flags(), d.cas(), ItemAccess{d.access()}};
+}
+
+ItemAccess ItemAccess::stored_at(int64_t now_ms) { return ItemAccess{seconds_field(now_ms)}; }
+
+ItemAccess ItemAccess::fetched_at(int64_t now_ms) { return ItemAccess{kFetched | seconds_field(now_ms)}; }
+
+int64_t ItemAccess::seconds_since_access(int64_t now_ms) const {
+  const int64_t elapsed = static_cast<int64_t>(seconds_field(now_ms)) - static_cast<int64_t>(word & ~kFetched);
+  return elapsed > 0 ? elapsed : 0;
+}
+
+uint32_t ItemAccess::seconds_field(int64_t now_ms) {
+  constexpr int64_t kMsPerSecond = 1000;
+  const int64_t seconds = now_ms / kMsPerSecond - kEpochSeconds;
+  // Never 0 (that means "not tracked"), never into the fetched bit.
+  return static_cast<uint32_t>(std::clamp<int64_t>(seconds, 1, kFetched - 1));
 }
 
 bool parse_canonical_int64(std::string_view s, int64_t* out) {

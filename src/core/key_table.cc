@@ -88,6 +88,42 @@ bool KeyTable::add_marks(std::string_view key, uint64_t hash, uint8_t marks, int
   return true;
 }
 
+ItemView KeyTable::fetch(std::string_view key, uint64_t hash, int64_t now_ms, ItemAccess* before) {
+  Impl& t = *impl_;
+  Impl::Loc loc = t.locate(key, hash);
+  if (!loc) {
+    return {};
+  }
+  uint8_t* p = t.item_at(loc.index->handle(loc.slot));
+  if (Impl::expired(p, now_ms)) {
+    t.remove_at(loc);
+    return {};
+  }
+  const ItemAccess fetched = ItemAccess::fetched_at(now_ms);
+  const item::Decoded d = item::decode(p);
+  if (d.flags & item::kHasAccess) {
+    uint8_t* word = const_cast<uint8_t*>(d.trailer()) + item::access_offset(d.flags);  // p is ours to write
+    std::memcpy(&before->word, word, item::kAccessBytes);
+    std::memcpy(word, &fetched.word, item::kAccessBytes);
+    return ItemView(p);
+  }
+  *before = ItemAccess{};
+  // The record goes between the CAS and the expiry (item_layout.h): the expiry moves back.
+  const size_t expiry_bytes = (d.flags & item::kHasExpiry) ? item::kExpiryBytes : 0;
+  const size_t keep = d.size - expiry_bytes;
+  uint8_t tail[item::kAccessBytes + item::kExpiryBytes];
+  std::memcpy(tail, &fetched.word, item::kAccessBytes);
+  std::memcpy(tail + item::kAccessBytes, p + keep, expiry_bytes);
+  const size_t tail_len = item::kAccessBytes + expiry_bytes;
+  if (keep + tail_len > SlabArena::kMaxBlockBytes) {
+    ItemMeta meta = ItemView(p).meta();
+    meta.access = fetched;
+    return ItemView(t.rewrite(key, hash, p, d.expiry(), meta));
+  }
+  return ItemView(t.replace_tail(loc, d.size, keep, static_cast<uint8_t>(d.flags | item::kHasAccess), tail,
+                                  tail_len));
+}
+
 bool KeyTable::set_expiry(std::string_view key, uint64_t hash, int64_t expire_at_ms,
                           int64_t now_ms) {
   Impl& t = *impl_;
@@ -96,46 +132,33 @@ bool KeyTable::set_expiry(std::string_view key, uint64_t hash, int64_t expire_at
   if (!loc) {
     return false;
   }
-  uint32_t h = loc.index->handle(loc.slot);
-  uint8_t* p = t.item_at(h);
+  uint8_t* p = t.item_at(loc.index->handle(loc.slot));
   if (Impl::expired(p, now_ms)) {
     t.remove_at(loc);
     return false;
   }
-  item::Decoded d = item::decode(p);
-  bool had = d.flags & item::kHasExpiry;
-  bool wants = expire_at_ms != kNoExpiry;
+  const item::Decoded d = item::decode(p);
+  const bool had = d.flags & item::kHasExpiry;
+  const bool wants = expire_at_ms != kNoExpiry;
   // The expiry is the item's last field (item_layout.h): everything before it, metadata
   // included, stays as it is.
-  size_t prefix = d.size - (had ? item::kExpiryBytes : 0);  // bytes before the expiry
+  const size_t keep = d.size - (had ? item::kExpiryBytes : 0);
   if (had == wants) {
     if (wants) {
-      std::memcpy(p + prefix, &expire_at_ms, item::kExpiryBytes);
+      std::memcpy(p + keep, &expire_at_ms, item::kExpiryBytes);
     }
     return true;
   }
-  size_t new_size = prefix + (wants ? item::kExpiryBytes : 0);
-  if (new_size > SlabArena::kMaxBlockBytes) {
+  const size_t tail_len = wants ? item::kExpiryBytes : 0;
+  if (keep + tail_len > SlabArena::kMaxBlockBytes) {
     // An inline value right at the block limit: rewrite it (it will move out of line).
-    ItemView view(p);
-    Impl::Value v = view.encoding() == ValueEncoding::kInt
-                        ? Impl::Value{true, view.int_value(), {}}
-                        : Impl::Value{false, 0, view.raw_value()};
-    t.upsert(key, hash, v, expire_at_ms, TtlPolicy::kReplace,
-             ItemMeta{view.client_flags(), view.cas()});
+    t.rewrite(key, hash, p, expire_at_ms, ItemView(p).meta());
     return true;
   }
-  uint8_t* dst = p;
-  if (SlabArena::size_class(new_size) != SlabArena::size_class(d.size)) {
-    uint32_t nh = t.arena.allocate(new_size);
-    dst = t.item_at(nh);
-    std::memcpy(dst, p, prefix);
-    t.arena.free(h, d.size);
-    loc.index->set_handle(loc.slot, nh);
-  }
-  dst[0] = static_cast<uint8_t>(d.flags ^ item::kHasExpiry);
+  uint8_t tail[item::kExpiryBytes];
+  std::memcpy(tail, &expire_at_ms, item::kExpiryBytes);
+  t.replace_tail(loc, d.size, keep, static_cast<uint8_t>(d.flags ^ item::kHasExpiry), tail, tail_len);
   if (wants) {
-    std::memcpy(dst + prefix, &expire_at_ms, item::kExpiryBytes);
     ++t.with_expiry;
   } else {
     --t.with_expiry;

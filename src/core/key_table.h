@@ -1,7 +1,7 @@
 // KeyTable: one database of one shard: a compact hash table from byte-string keys to
 // values (strings, stored as raw bytes or as int64 when canonical), each with an optional
 // absolute expiry in unix milliseconds and optional memcached metadata (32-bit client
-// flags, 64-bit CAS unique; see ItemMeta).
+// flags, 64-bit CAS unique, access record; see ItemMeta).
 //
 // Owner: exactly one data worker thread. No internal locking; not thread-safe.
 //
@@ -10,7 +10,8 @@
 //     small header, the key bytes and the value bytes (or an int64, or a pointer to an
 //     out-of-line value for large values), plus an 8-byte expiry only when the key has one,
 //     and 4 bytes of memcached client flags / 8 bytes of CAS only when they are non-zero
-//     (an item that never used them pays nothing).
+//     (an item that never used them pays nothing), 4 bytes of memcached access record
+//     only on items memcached stored or fetched (a Redis-only item pays nothing).
 //     Items are addressed by 32-bit handles (8-byte units inside the arena), not pointers.
 //   - The index is open addressing over groups of 16 slots, each slot a 1-byte tag (7 hash
 //     bits + state) and a 4-byte item handle. Capacity is not a power of two (the group
@@ -42,6 +43,36 @@ enum class ValueEncoding : uint8_t {
   kInt = 1,  // int64, stored as 8 bytes; its string form is the canonical decimal text
 };
 
+// memcached's per-item access record, behind mg's h (fetched before?) and l (seconds since
+// the last access) flags. Packed in 32 bits: bit 31 says the item was fetched since it was
+// stored; bits 0..30 hold the last access (its store, or its latest fetch) in whole seconds
+// since kEpochSeconds (2020-01-01, so the field lasts past 2080). Word 0 means "not
+// tracked": only items stored or fetched through memcached carry a record.
+struct ItemAccess {
+  static constexpr uint32_t kFetched = 1u << 31;
+  static constexpr int64_t kEpochSeconds = 1577836800;  // 2020-01-01T00:00:00Z
+
+  uint32_t word = 0;
+
+  static ItemAccess stored_at(int64_t now_ms);   // not fetched yet, accessed now
+  static ItemAccess fetched_at(int64_t now_ms);  // fetched, accessed now
+  bool tracked() const { return word != 0; }
+  bool fetched() const { return (word & kFetched) != 0; }
+  // Whole seconds from the last access to now_ms (0 if the clock went back).
+  int64_t seconds_since_access(int64_t now_ms) const;
+
+ private:
+  static uint32_t seconds_field(int64_t now_ms);
+};
+
+// memcached per-item metadata. A zero field is not stored (and reads back as 0), so
+// ItemMeta{} stores nothing and costs nothing.
+struct ItemMeta {
+  uint32_t client_flags = 0;
+  uint64_t cas = 0;
+  ItemAccess access{};
+};
+
 // A borrowed view of one stored item. Valid until the next mutating call on the table.
 class ItemView {
  public:
@@ -61,18 +92,13 @@ class ItemView {
   uint32_t client_flags() const;  // memcached client flags; 0 if none stored
   uint64_t cas() const;           // memcached CAS unique; 0 if none stored
   uint8_t marks() const;          // memcached meta marks (kMarkStale | kMarkWinSent)
+  ItemAccess access() const;      // memcached access record; untracked if none stored
+  ItemMeta meta() const;          // client flags, CAS and access record together
 
  private:
   friend class KeyTable;
   explicit ItemView(const void* item) : item_(item) {}
   const void* item_ = nullptr;
-};
-
-// memcached per-item metadata. A zero field is not stored (and reads back as 0), so
-// ItemMeta{} stores nothing and costs nothing.
-struct ItemMeta {
-  uint32_t client_flags = 0;
-  uint64_t cas = 0;
 };
 
 // memcached's meta protocol marks on an item (mg N/R, ms I, md I): stale, and "a win token
@@ -99,6 +125,12 @@ class KeyTable {
 
   // Lookup. An item whose expiry is <= now_ms is deleted and not returned.
   ItemView find(std::string_view key, uint64_t hash, int64_t now_ms);
+
+  // A memcached fetch: find, then record the access in the item's access record (fetched,
+  // accessed now), adding a record to an item that has none (one stored through Redis:
+  // tracking starts at its first memcached fetch). *before receives the record as it was
+  // (untracked if there was none). Costs one in-place 4-byte write on tracked items.
+  ItemView fetch(std::string_view key, uint64_t hash, int64_t now_ms, ItemAccess* before);
 
   // Insert or overwrite. `value` is stored as kInt when it is the canonical decimal form of
   // an int64 (no leading zeros or '+', fits, not "-0"), otherwise raw. With kKeep and
@@ -133,7 +165,7 @@ class KeyTable {
   bool add_marks(std::string_view key, uint64_t hash, uint8_t marks, int64_t now_ms);
 
   // Sets or clears (kNoExpiry) the expiry of a live key. Returns false if the key is missing.
-  // The value and its metadata (client flags, CAS) are kept.
+  // The value, its metadata (client flags, CAS, access) and its marks are kept.
   bool set_expiry(std::string_view key, uint64_t hash, int64_t expire_at_ms, int64_t now_ms);
 
   size_t size() const;

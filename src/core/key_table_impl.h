@@ -116,7 +116,7 @@ struct KeyTable::Impl {
   }
 
   void release_out_of_line(const item::Decoded& d) {
-    if (d.flags & item::kValueOutOfLine) {
+    if (item::value_out_of_line(d.flags)) {
       uint8_t* block = d.out_of_line_block();
       out_of_line_bytes -= malloc_usable_size(block);
       std::free(block);
@@ -137,10 +137,10 @@ struct KeyTable::Impl {
 
   // Allocates the out-of-line block an item with these flags needs (nullptr if none).
   uint8_t* allocate_out_of_line(uint8_t flags, std::string_view key, const Value& v) {
-    if (!(flags & item::kValueOutOfLine)) {
+    if (!item::value_out_of_line(flags)) {
       return nullptr;
     }
-    size_t key_part = (flags & item::kKeyOutOfLine) ? key.size() : 0;
+    size_t key_part = item::key_out_of_line(flags) ? key.size() : 0;
     auto* block = static_cast<uint8_t*>(std::malloc(std::max<size_t>(1, key_part + v.bytes.size())));
     if (block == nullptr) {
       throw std::bad_alloc();
@@ -154,7 +154,8 @@ struct KeyTable::Impl {
   // Header flags for the metadata fields that `meta` needs stored (non-zero ones only).
   static uint8_t meta_flags(const ItemMeta& meta) {
     return static_cast<uint8_t>((meta.client_flags != 0 ? item::kHasClientFlags : 0) |
-                                (meta.cas != 0 ? item::kHasCas : 0));
+                                (meta.cas != 0 ? item::kHasCas : 0) |
+                                (meta.access.tracked() ? item::kHasAccess : 0));
   }
 
   void write_item(uint32_t h, uint8_t flags, std::string_view key, const Value& v,
@@ -162,17 +163,17 @@ struct KeyTable::Impl {
     uint8_t* p = item_at(h);
     *p++ = flags;
     p = item::write_varint(p, key.size());
-    if (!(flags & item::kIntEncoding)) {
+    if (!item::is_int(flags)) {
       p = item::write_varint(p, v.bytes.size());
     }
-    if (!(flags & item::kKeyOutOfLine)) {
+    if (!item::key_out_of_line(flags)) {
       copy_bytes(p, key.data(), key.size());
       p += key.size();
     }
-    if (flags & item::kIntEncoding) {
+    if (item::is_int(flags)) {
       std::memcpy(p, &v.int_value, item::kIntBytes);
       p += item::kIntBytes;
-    } else if (flags & item::kValueOutOfLine) {
+    } else if (item::value_out_of_line(flags)) {
       std::memcpy(p, &block, item::kPointerBytes);
       p += item::kPointerBytes;
     } else {
@@ -187,6 +188,10 @@ struct KeyTable::Impl {
       std::memcpy(p, &meta.cas, item::kCasBytes);
       p += item::kCasBytes;
     }
+    if (flags & item::kHasAccess) {
+      std::memcpy(p, &meta.access.word, item::kAccessBytes);
+      p += item::kAccessBytes;
+    }
     if (flags & item::kHasExpiry) {
       std::memcpy(p, &expire_at_ms, item::kExpiryBytes);
     }
@@ -199,7 +204,7 @@ struct KeyTable::Impl {
     uint8_t flags =
         static_cast<uint8_t>((expire_at_ms != kNoExpiry ? item::kHasExpiry : 0) | meta_flags(meta));
     if (v.is_int) {
-      uint8_t int_flags = flags | item::kIntEncoding;
+      uint8_t int_flags = item::with_storage(flags, item::kInlineInt);
       if (item::encoded_size(int_flags, key.size(), 0) <= SlabArena::kMaxBlockBytes) {
         return int_flags;
       }
@@ -251,8 +256,9 @@ struct KeyTable::Impl {
     migrate_step();
   }
 
-  void upsert(std::string_view key, uint64_t hash, Value v, int64_t expire_at_ms, TtlPolicy ttl,
-              const ItemMeta& meta) {
+  // Returns the written item.
+  uint8_t* upsert(std::string_view key, uint64_t hash, Value v, int64_t expire_at_ms, TtlPolicy ttl,
+                  const ItemMeta& meta) {
     migrate_step();
     Loc loc = locate(key, hash);
     std::string int_text;
@@ -265,7 +271,7 @@ struct KeyTable::Impl {
       live.insert(hash, h);
       ++size;
       with_expiry += expire_at_ms != kNoExpiry;
-      return;
+      return item_at(h);
     }
     uint32_t old_h = loc.index->handle(loc.slot);
     const uint8_t* old_p = item_at(old_h);
@@ -276,8 +282,8 @@ struct KeyTable::Impl {
     // The inputs may be views of this very item (e.g. from find()); copy them out first.
     std::string key_copy;
     std::string value_copy;
-    size_t block_len = (od.flags & item::kValueOutOfLine)
-                           ? od.value_len + ((od.flags & item::kKeyOutOfLine) ? od.key_len : 0)
+    size_t block_len = item::value_out_of_line(od.flags)
+                           ? od.value_len + (item::key_out_of_line(od.flags) ? od.key_len : 0)
                            : 0;
     const void* old_block = block_len != 0 ? od.out_of_line_block() : nullptr;
     if (overlaps(key, old_p, od.size) || overlaps(key, old_block, block_len)) {
@@ -304,6 +310,43 @@ struct KeyTable::Impl {
     with_expiry -= (od.flags & item::kHasExpiry) ? 1 : 0;
     with_expiry += expire_at_ms != kNoExpiry;
     write_item(h, flags, key, v, expire_at_ms, meta, block);
+    return item_at(h);
+  }
+
+  // Keeps the first `keep` bytes of the item at `loc`, with its flags byte set to `flags`,
+  // and puts `tail` after them: how a trailer field is added or dropped in place. The item
+  // moves to a new block when its size class changes. Returns the item.
+  // REQUIRES: keep + tail_len <= SlabArena::kMaxBlockBytes; `tail` is not inside the item.
+  uint8_t* replace_tail(Loc loc, size_t old_size, size_t keep, uint8_t flags, const uint8_t* tail,
+                        size_t tail_len) {
+    const uint32_t h = loc.index->handle(loc.slot);
+    uint8_t* p = item_at(h);
+    const size_t new_size = keep + tail_len;
+    if (SlabArena::size_class(new_size) != SlabArena::size_class(old_size)) {
+      const uint32_t nh = arena.allocate(new_size);
+      uint8_t* dst = item_at(nh);
+      std::memcpy(dst, p, keep);
+      arena.free(h, old_size);
+      loc.index->set_handle(loc.slot, nh);
+      p = dst;
+    }
+    p[0] = flags;
+    copy_bytes(p + keep, tail, tail_len);
+    return p;
+  }
+
+  // Writes the item at `p` again through upsert with a new expiry and metadata, keeping its
+  // value and marks: for a trailer change that would outgrow the largest block (the value
+  // then moves out of line). Returns the new item.
+  uint8_t* rewrite(std::string_view key, uint64_t hash, const uint8_t* p, int64_t expire_at_ms,
+                   const ItemMeta& meta) {
+    const uint8_t marks = *p & item::kMarks;
+    const ItemView view(p);
+    const Value v = view.encoding() == ValueEncoding::kInt ? Value{true, view.int_value(), {}}
+                                                           : Value{false, 0, view.raw_value()};
+    uint8_t* written = upsert(key, hash, v, expire_at_ms, TtlPolicy::kReplace, meta);
+    *written |= marks;
+    return written;
   }
 
   // Walks every full slot of both indices (clear and destruction).

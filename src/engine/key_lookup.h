@@ -19,6 +19,17 @@
 
 namespace tessera::engine {
 
+// Counts the result of a read as a keyspace hit or miss (INFO keyspace_hits/misses).
+inline core::ItemView count_keyspace_lookup(CommandContext& ctx, core::ItemView item) {
+  ShardStats& stats = ctx.shard->stats();
+  if (item) {
+    ++stats.keyspace_hits;
+  } else {
+    ++stats.keyspace_misses;
+  }
+  return item;
+}
+
 // Lookup for a reading command (GET, MGET, STRLEN, EXISTS, TTL ...): counts a keyspace hit
 // or miss. Does not create the database when it was never used.
 inline core::ItemView lookup_read(CommandContext& ctx, size_t arg) {
@@ -27,13 +38,7 @@ inline core::ItemView lookup_read(CommandContext& ctx, size_t arg) {
   if (table != nullptr) {
     item = table->find(ctx.args[arg], ctx.hash(arg), ctx.now_ms);
   }
-  ShardStats& stats = ctx.shard->stats();
-  if (item) {
-    ++stats.keyspace_hits;
-  } else {
-    ++stats.keyspace_misses;
-  }
-  return item;
+  return count_keyspace_lookup(ctx, item);
 }
 
 // Lookup for a writing command (SET NX, INCR, APPEND, EXPIRE ...): no stats.

@@ -64,7 +64,7 @@ void bin_get(CommandContext& ctx) {
                        p.command == MemcacheBinaryOpcode::kGatK;
   ShardStats& stats = ctx.shard->stats();
   stats.count(touches ? MemcacheCounter::kCmdTouch : MemcacheCounter::kCmdGet);
-  core::ItemView item = find_counted(ctx, key, hash);
+  core::ItemView item = fetch_counted(ctx, key, hash);
   if (!item) {
     stats.count(touches ? MemcacheCounter::kTouchMisses : MemcacheCounter::kGetMisses);
     if (p.quiet) {
@@ -181,7 +181,7 @@ void bin_arith(CommandContext& ctx) {
     // A missing counter is created with the initial value (no delta applied).
     const Expiry expiry = to_expiry(exptime_of(p.exptime), ctx.now_ms);
     if (!expiry.expired) {
-      store_number(table(ctx), key, hash, p.initial, expiry.at_ms, core::ItemMeta{});
+      store_number(table(ctx), key, hash, p.initial, expiry.at_ms, core::ItemMeta{0, 0, stored_now(ctx)});
     }
     result = p.initial;
     outcome = ArithOutcome::kDone;

@@ -1,6 +1,7 @@
 // memcached semantics over the shared keyspace (memcache_items.h).
 #include "engine/memcache_items.h"
 
+#include "engine/key_lookup.h"
 #include "engine/shard.h"
 #include "engine/string_util.h"
 #include "protocol/memcache_parser.h"
@@ -34,6 +35,13 @@ uint64_t fresh_cas(CommandContext& ctx) {
   return table(ctx).next_cas() * ctx.shard->count() + ctx.shard->id();
 }
 
+// The item's metadata with a fresh CAS unique.
+core::ItemMeta with_fresh_cas(CommandContext& ctx, core::ItemView item) {
+  core::ItemMeta meta = item.meta();
+  meta.cas = fresh_cas(ctx);
+  return meta;
+}
+
 }  // namespace
 
 Expiry to_expiry(int64_t exptime, int64_t now_ms) {
@@ -64,30 +72,30 @@ std::string_view key_arg(const CommandContext& ctx, size_t index) { return ctx.a
 
 uint64_t key_hash(const CommandContext& ctx, size_t index) { return ctx.hash(kMemcacheFirstKey + index); }
 
-core::ItemView find_counted(CommandContext& ctx, std::string_view key, uint64_t hash) {
-  core::ItemView item = table(ctx).find(key, hash, ctx.now_ms);
-  ShardStats& stats = ctx.shard->stats();
-  if (item) {
-    ++stats.keyspace_hits;
-  } else {
-    ++stats.keyspace_misses;
-  }
-  return item;
+core::ItemView fetch_counted(CommandContext& ctx, std::string_view key, uint64_t hash, core::ItemAccess* before) {
+  core::ItemAccess ignored;
+  return count_keyspace_lookup(ctx, table(ctx).fetch(key, hash, ctx.now_ms, before != nullptr ? before : &ignored));
 }
+
+core::ItemView peek_counted(CommandContext& ctx, std::string_view key, uint64_t hash) {
+  return count_keyspace_lookup(ctx, table(ctx).find(key, hash, ctx.now_ms));
+}
+
+core::ItemAccess stored_now(const CommandContext& ctx) { return core::ItemAccess::stored_at(ctx.now_ms); }
 
 core::ItemView ensure_cas(CommandContext& ctx, std::string_view key, uint64_t hash, core::ItemView item) {
   if (item.cas() != 0) {
     return item;
   }
   core::KeyTable& t = table(ctx);
-  write_value(t, key, hash, item, item.expire_at_ms(), core::ItemMeta{item.client_flags(), fresh_cas(ctx)});
+  write_value(t, key, hash, item, item.expire_at_ms(), with_fresh_cas(ctx, item));
   return t.find(key, hash, ctx.now_ms);
 }
 
 void renew_cas(CommandContext& ctx, std::string_view key, uint64_t hash, core::ItemView item) {
   core::KeyTable& t = table(ctx);
   const uint8_t marks = item.marks();
-  write_value(t, key, hash, item, item.expire_at_ms(), core::ItemMeta{item.client_flags(), fresh_cas(ctx)});
+  write_value(t, key, hash, item, item.expire_at_ms(), with_fresh_cas(ctx, item));
   if (marks != 0) {
     t.add_marks(key, hash, marks, ctx.now_ms);
   }
@@ -114,7 +122,7 @@ StoreOutcome store_item(CommandContext& ctx, const StoreRequest& request, uint64
   if ((request.mode == StoreMode::kAdd && existing) || (needs_existing && !existing)) {
     return StoreOutcome::kNotStored;
   }
-  core::ItemMeta meta{request.client_flags, request.new_cas};
+  core::ItemMeta meta{request.client_flags, request.new_cas, stored_now(ctx)};
   if (meta.cas == 0 && stored_cas != nullptr) {
     meta.cas = fresh_cas(ctx);
   }
@@ -181,7 +189,8 @@ ArithOutcome arith_item(CommandContext& ctx, const ArithRequest& request, uint64
   } else {
     value = request.delta > value ? 0 : value - request.delta;
   }
-  store_number(t, key, hash, value, item.expire_at_ms(), core::ItemMeta{item.client_flags(), request.new_cas});
+  store_number(t, key, hash, value, item.expire_at_ms(),
+               core::ItemMeta{item.client_flags(), request.new_cas, stored_now(ctx)});
   result = value;
   return ArithOutcome::kDone;
 }

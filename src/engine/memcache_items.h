@@ -39,13 +39,20 @@ core::KeyTable& table(CommandContext& ctx);
 std::string_view key_arg(const CommandContext& ctx, size_t index = 0);
 uint64_t key_hash(const CommandContext& ctx, size_t index = 0);
 
-// The item for `key`, counting a keyspace hit or miss.
-core::ItemView find_counted(CommandContext& ctx, std::string_view key, uint64_t hash);
-// Gives `item` a CAS unique if it has none; returns the (refreshed) view. The view passed
-// in is invalid afterwards.
+// A memcached fetch of `key` (get, gets, gat, gats, mg, binary get): the item, counting a
+// keyspace hit or miss and recording the access in the item's access record (mg h, l).
+// *before (if given) receives the record as it was before this fetch.
+core::ItemView fetch_counted(CommandContext& ctx, std::string_view key, uint64_t hash,
+                             core::ItemAccess* before = nullptr);
+// The same without recording the access (mg u).
+core::ItemView peek_counted(CommandContext& ctx, std::string_view key, uint64_t hash);
+// The access record a memcached store gives its new item: stored now, not fetched.
+core::ItemAccess stored_now(const CommandContext& ctx);
+// Gives `item` a CAS unique if it has none, keeping the rest of its metadata; returns the
+// (refreshed) view. The view passed in is invalid afterwards.
 core::ItemView ensure_cas(CommandContext& ctx, std::string_view key, uint64_t hash, core::ItemView item);
 // Gives `item` a fresh CAS unique (its value changed in memcached's eyes: md I), keeping its
-// value, flags, expiry and meta marks. The view passed in is invalid afterwards.
+// value, flags, access record, expiry and meta marks. The view passed in is invalid afterwards.
 void renew_cas(CommandContext& ctx, std::string_view key, uint64_t hash, core::ItemView item);
 // The value of a stored item as bytes; `scratch` holds an int's decimal text.
 std::string_view item_value(core::ItemView item, std::string& scratch);
@@ -71,7 +78,8 @@ struct ArithRequest {
   std::optional<uint64_t> compare_cas;  // ma C
   uint64_t new_cas = 0;                 // ma E
 };
-// incr wraps at 2^64 as memcached's does; decr stops at 0. Keeps flags and expiry.
+// incr wraps at 2^64 as memcached's does; decr stops at 0. Keeps flags and expiry; the
+// result is a new item to mg h and l, as in memcached.
 ArithOutcome arith_item(CommandContext& ctx, const ArithRequest& request, uint64_t& result);
 
 // Stores `value` as a decimal number (an int when it fits int64, else its text).

@@ -7,8 +7,14 @@
 // out a win token (W); mg R hands one out when the TTL left is below R; md I and ms I (with
 // an older C) mark the item stale (X) instead of deleting or refusing it, and the next mg
 // wins it. While a token is out, every mg reports Z. The marks live in the item header
-// (KeyTable::add_marks) and any new value clears them. Item hit and access times are not
-// tracked: h reports 0 and l reports 0, as for an item never fetched.
+// (KeyTable::add_marks) and any new value clears them.
+//
+// h and l report the item's access record (core::ItemAccess) as it was before this mg:
+// whether it was fetched since stored, and the seconds since its last store or fetch. Every
+// mg records a fetch unless u is given. memcached only refreshes the time on an item's
+// second fetch (its LRU "active" bump), so its l can be older than Tessera's, which is the
+// exact time of the last fetch. An item stored through Redis has no record until its first
+// memcached fetch, which reports h0 l0.
 //
 // Called on the data worker that owns the key; database 0 is the memcached keyspace.
 #include <string>
@@ -37,6 +43,8 @@ struct ItemFacts {
   uint32_t client_flags = 0;
   size_t size = 0;
   int64_t ttl = -1;
+  bool fetched = false;      // h
+  int64_t idle_seconds = 0;  // l
 };
 
 // Appends the return flags requested by `tokens` for `facts`, in request order.
@@ -72,9 +80,13 @@ void append_return_flags(std::string& out, std::span<const std::string_view> tok
         }
         break;
       case 'h':
+        if (facts.found) {
+          protocol::append_meta_flag(out, 'h', uint64_t{facts.fetched ? 1u : 0u});
+        }
+        break;
       case 'l':
         if (facts.found) {
-          protocol::append_meta_flag(out, token[0], uint64_t{0});
+          protocol::append_meta_flag(out, 'l', static_cast<uint64_t>(facts.idle_seconds));
         }
         break;
       default:
@@ -83,9 +95,15 @@ void append_return_flags(std::string& out, std::span<const std::string_view> tok
   }
 }
 
-ItemFacts facts_of(const CommandContext& ctx, core::ItemView item) {
-  return ItemFacts{true, item.cas(), item.client_flags(), item.value_length(),
-                   remaining_seconds(item.expire_at_ms(), ctx.now_ms)};
+// `access`: the record h and l report (mg passes the one from before its fetch).
+ItemFacts facts_of(const CommandContext& ctx, core::ItemView item, core::ItemAccess access = {}) {
+  ItemFacts facts{true, item.cas(), item.client_flags(), item.value_length(),
+                  remaining_seconds(item.expire_at_ms(), ctx.now_ms)};
+  if (access.tracked()) {
+    facts.fetched = access.fetched();
+    facts.idle_seconds = access.seconds_since_access(ctx.now_ms);
+  }
+  return facts;
 }
 
 // Writes a meta reply unless quiet mode drops it (`keep` overrides: memcached 1.6.18 sends
@@ -120,7 +138,11 @@ void meta_get(CommandContext& ctx) {
   ShardStats& stats = ctx.shard->stats();
   stats.count(MemcacheCounter::kCmdGet);
   core::KeyTable& t = table(ctx);
-  core::ItemView item = find_counted(ctx, key, hash);
+  core::ItemAccess access;
+  core::ItemView item = p.has('u') ? peek_counted(ctx, key, hash) : fetch_counted(ctx, key, hash, &access);
+  if (item && p.has('u')) {
+    access = item.access();
+  }
   bool win = false;
   if (!item) {
     stats.count(MemcacheCounter::kGetMisses);
@@ -130,7 +152,10 @@ void meta_get(CommandContext& ctx) {
       return;
     }
     // Vivify: an empty item stands in while this client, the winner, recomputes it.
-    t.set(key, hash, std::string_view(), vivify.at_ms);
+    // As memcached: this mg reports a fresh item (h0 l0) and counts as its first fetch.
+    access = stored_now(ctx);
+    t.set(key, hash, std::string_view(), vivify.at_ms, core::TtlPolicy::kReplace,
+          core::ItemMeta{0, 0, core::ItemAccess::fetched_at(ctx.now_ms)});
     t.add_marks(key, hash, core::kMarkWinSent, ctx.now_ms);
     item = t.find(key, hash, ctx.now_ms);
     win = true;
@@ -153,7 +178,7 @@ void meta_get(CommandContext& ctx) {
   if (p.has('c')) {
     item = ensure_cas(ctx, key, hash, item);
   }
-  ItemFacts facts = facts_of(ctx, item);
+  ItemFacts facts = facts_of(ctx, item, access);
   if (p.has('T')) {
     // The item is answered even when T expires it (memcached applies T to the fetched item).
     stats.count(MemcacheCounter::kCmdTouch);
@@ -275,7 +300,7 @@ void meta_arith(CommandContext& ctx) {
     // Autovivify: the item is created with the initial value J, which is the result.
     const Expiry expiry = to_expiry(p.vivify_ttl, ctx.now_ms);
     if (!expiry.expired) {
-      store_number(t, key, hash, p.initial, expiry.at_ms, core::ItemMeta{0, p.new_cas});
+      store_number(t, key, hash, p.initial, expiry.at_ms, core::ItemMeta{0, p.new_cas, stored_now(ctx)});
     }
     result = p.initial;
     outcome = ArithOutcome::kDone;
@@ -331,8 +356,10 @@ void meta_debug(CommandContext& ctx) {
     text.append(key);
   }
   text.append(" exp=").append(std::to_string(remaining_seconds(item.expire_at_ms(), ctx.now_ms)));
-  text.append(" la=0 cas=").append(std::to_string(item.cas()));
-  text.append(" fetch=no cls=1 size=").append(std::to_string(key.size() + item.value_length() + kItemHeaderEstimate));
+  const core::ItemAccess access = item.access();
+  text.append(" la=").append(std::to_string(access.tracked() ? access.seconds_since_access(ctx.now_ms) : 0));
+  text.append(" cas=").append(std::to_string(item.cas()));
+  text.append(access.fetched() ? " fetch=yes" : " fetch=no").append(" cls=1 size=").append(std::to_string(key.size() + item.value_length() + kItemHeaderEstimate));
   ctx.reply.simple(text);
 }
 

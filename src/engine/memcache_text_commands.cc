@@ -52,7 +52,7 @@ void get(CommandContext& ctx) {
     const std::string_view key = key_arg(ctx, i);
     const uint64_t hash = key_hash(ctx, i);
     stats.count(touches ? MemcacheCounter::kCmdTouch : MemcacheCounter::kCmdGet);
-    core::ItemView item = find_counted(ctx, key, hash);
+    core::ItemView item = fetch_counted(ctx, key, hash);
     if (!item) {
       stats.count(touches ? MemcacheCounter::kTouchMisses : MemcacheCounter::kGetMisses);
       ctx.reply.null();
@@ -145,7 +145,10 @@ void touch(CommandContext& ctx) {
   const MemcacheParams p = memcache_params(ctx);
   ShardStats& stats = ctx.shard->stats();
   stats.count(MemcacheCounter::kCmdTouch);
-  const bool touched = touch_item(ctx, key_arg(ctx), key_hash(ctx), p.exptime);
+  // memcached's touch is a fetch too: it marks the item fetched (mg h).
+  core::ItemAccess before;
+  const bool touched = table(ctx).fetch(key_arg(ctx), key_hash(ctx), ctx.now_ms, &before) &&
+                       touch_item(ctx, key_arg(ctx), key_hash(ctx), p.exptime);
   stats.count(touched ? MemcacheCounter::kTouchHits : MemcacheCounter::kTouchMisses);
   line(ctx, p, touched ? "TOUCHED" : "NOT_FOUND");
 }

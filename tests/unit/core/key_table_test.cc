@@ -1,6 +1,6 @@
 // KeyTable: encodings, expiry, out-of-line values, incremental resize against a reference
 // model, SCAN completeness across growth, random_item, expire_step, memory accounting,
-// memcached metadata (client flags, CAS).
+// memcached metadata (client flags, CAS, access records).
 #include "core/key_table.h"
 
 #include <doctest/doctest.h>
@@ -415,6 +415,68 @@ TEST_CASE("memcached metadata survives set_expiry, aliasing overwrite and resize
   ItemView r = big.t.random_item(42, 100);
   REQUIRE(r);
   CHECK(r.cas() % 3 == 1);
+}
+
+TEST_CASE("access records: stored, fetched, attached on first fetch, kept by set_expiry") {
+  constexpr int64_t kT0 = 1'700'000'000'000;  // a 2023 unix time in ms
+  constexpr int64_t kSecond = 1000;
+  CHECK_FALSE(ItemAccess{}.tracked());
+  CHECK(ItemAccess::stored_at(kT0).tracked());
+  CHECK_FALSE(ItemAccess::stored_at(kT0).fetched());
+  CHECK(ItemAccess::fetched_at(kT0).fetched());
+  CHECK(ItemAccess::stored_at(kT0).seconds_since_access(kT0 + 5 * kSecond + 999) == 5);
+  CHECK(ItemAccess::stored_at(kT0).seconds_since_access(kT0 - 3 * kSecond) == 0);  // clock went back
+  CHECK(ItemAccess::stored_at(0).tracked());  // before the epoch: clamped, still tracked
+
+  const ItemMeta flagged{7, 0, ItemAccess::stored_at(kT0)};
+  for (size_t n : {0u, 16u, 4060u, 4070u, 4080u, 4090u, 9000u}) {
+    for (bool as_int : {false, true}) {
+      for (int64_t exp : {kNoExpiry, kT0 + 3600 * kSecond}) {
+        CAPTURE(n);
+        CAPTURE(as_int);
+        CAPTURE(exp);
+        const std::string v = as_int ? std::to_string(n) : std::string(n, 'z');
+        Table tb;
+        // Stored through memcached: tracked from the store.
+        tb.set_meta("m", v, flagged, exp);
+        ItemAccess before;
+        ItemView it = tb.t.fetch("m", hash_key("m"), kT0 + 2 * kSecond, &before);
+        REQUIRE(it);
+        CHECK(before.tracked());
+        CHECK_FALSE(before.fetched());
+        CHECK(before.seconds_since_access(kT0 + 2 * kSecond) == 2);
+        CHECK(it.access().fetched());
+        CHECK(it.access().seconds_since_access(kT0 + 2 * kSecond) == 0);
+        tb.t.add_marks("m", hash_key("m"), kMarkStale, kT0);
+        REQUIRE(tb.t.set_expiry("m", hash_key("m"), exp == kNoExpiry ? kT0 + kSecond * 10 : kNoExpiry, kT0));
+        it = tb.find("m", kT0);
+        CHECK(it.access().fetched());
+        CHECK(it.client_flags() == 7);
+        CHECK(it.marks() == kMarkStale);
+        CHECK(value_of(it) == v);
+        // Stored through Redis: no record until the first fetch, which attaches one.
+        tb.set("r", v, exp);
+        CHECK_FALSE(tb.find("r").access().tracked());
+        it = tb.t.fetch("r", hash_key("r"), kT0, &before);
+        REQUIRE(it);
+        CHECK_FALSE(before.tracked());
+        CHECK(it.access().fetched());
+        CHECK(it.expire_at_ms() == exp);
+        CHECK(value_of(it) == v);
+        CHECK(tb.find("r").key() == "r");
+        // A new value drops the record (a Redis SET) or restarts it (a memcached store).
+        tb.set("m", v);
+        CHECK_FALSE(tb.find("m").access().tracked());
+        CHECK_FALSE(tb.t.fetch("missing", hash_key("missing"), kT0, &before));
+      }
+    }
+  }
+  // An expired item is not fetched.
+  Table tb;
+  tb.set_meta("e", "v", flagged, kT0);
+  ItemAccess before;
+  CHECK_FALSE(tb.t.fetch("e", hash_key("e"), kT0, &before));
+  CHECK(tb.t.size() == 0);
 }
 
 TEST_CASE("next_cas is per table, monotonic, never zero, and survives clear") {

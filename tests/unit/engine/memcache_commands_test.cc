@@ -158,12 +158,34 @@ TEST_CASE("meta get, set, delete and return flags") {
   CHECK(mc.send("mg missing v\r\nmg missing v k O123\r\n") == "EN\r\nEN kmissing O123\r\n");
   CHECK(mc.send("ms a 2 F5 T100\r\nhi\r\n") == "HD\r\n");
   CHECK(mc.send("mg a v k f t s O1\r\n") == "VA 2 ka f5 t100 s2 O1\r\nhi\r\n");
-  CHECK(mc.send("mg a\r\nmg a h l\r\n") == "HD\r\nHD h0 l0\r\n");  // h, l not tracked: 0
+  CHECK(mc.send("mg a h l\r\nmg a h l\r\n") == "HD h1 l0\r\nHD h1 l0\r\n");  // fetched by the mg above
   CHECK(mc.send("mg missing v q\r\nmn\r\n") == "MN\r\n");
   CHECK(mc.send("ms a 1 q\r\nz\r\nmn\r\n") == "MN\r\n");
   CHECK(mc.send("ms a 1 ME\r\nz\r\nms new 1 MR\r\nz\r\nms a 2 MA\r\n!!\r\nmg a v\r\n") ==
         "NS\r\nNS\r\nHD\r\nVA 3\r\nz!!\r\n");
   CHECK(mc.send("md a q\r\nmd a\r\nmn\r\n") == "NF\r\nMN\r\n");
+}
+
+TEST_CASE("meta h and l: fetched since stored, seconds since the last access") {
+  MemcacheHarness mc;
+  CHECK(mc.send("ms a 1\r\nx\r\n") == "HD\r\n");
+  mc.now_ms += 5'500;
+  // u looks without fetching; the first real fetch reports the store, the next one it.
+  CHECK(mc.send("mg a h l u\r\nme a\r\nmg a h l\r\nmg a l h\r\n") ==
+        "HD h0 l5\r\nME a exp=-1 la=5 cas=0 fetch=no cls=1 size=58\r\nHD h0 l5\r\nHD l0 h1\r\n");
+  mc.now_ms += 2'000;
+  CHECK(mc.send("get a\r\nmg a h l v\r\n") == "VALUE a 0 1\r\nx\r\nEND\r\nVA 1 h1 l0\r\nx\r\n");
+  // touch, gat, gets and binary-free stores: touch fetches; every store starts over.
+  CHECK(mc.send("set t 0 0 1\r\nx\r\ntouch t 100\r\nmg t h\r\n") == "STORED\r\nTOUCHED\r\nHD h1\r\n");
+  CHECK(mc.send("set n 0 0 1\r\n5\r\nmg n h\r\nincr n 1\r\nmg n h\r\n") == "STORED\r\nHD h0\r\n6\r\nHD h0\r\n");
+  CHECK(mc.send("append n 0 0 1\r\n7\r\nmg n h\r\nmd n I\r\nmg n h\r\n") ==
+        "STORED\r\nHD h0\r\nHD\r\nHD h1 X W\r\n");
+  // A vivified item: this mg is its first fetch.
+  CHECK(mc.send("mg v N30 h l\r\nmg v h l\r\n") == "HD h0 l0 W\r\nHD h1 l0 Z\r\n");
+  // An item stored without memcached (as by a Redis SET) has no record until fetched.
+  mc.shard_for("r").db(0).set("r", tessera::core::hash_key("r"), "v", tessera::core::kNoExpiry);
+  mc.now_ms += 9'000;
+  CHECK(mc.send("mg r h l\r\nmg r h l\r\n") == "HD h0 l0\r\nHD h1 l0\r\n");
 }
 
 TEST_CASE("meta stale-while-revalidate: N vivifies, R recaches, I invalidates") {
