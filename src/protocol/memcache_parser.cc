@@ -83,7 +83,11 @@ void MemcacheRequest::clear() {
   noreply = false;
   value_too_large = false;
   data = {};
-  meta = MetaFlags{};
+  // Only a meta command with flags sets any field of `meta`; skipping the reset otherwise
+  // saves zeroing its flag list (~0.8 KB) for every text command.
+  if (meta.count != 0 || meta.present != 0) {
+    meta = MetaFlags{};
+  }
 }
 
 void MemcacheParser::reset() {

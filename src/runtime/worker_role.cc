@@ -20,7 +20,11 @@ void StageThread::prefetch_ahead(const CommandBatch& batch, size_t cursor) {
       return 0;
     }
     const CommandRecord& rec = batch.commands[index];
-    if (rec.spec->routing != engine::Routing::kKey) {
+    // A one-key command, or a multi-key one with fixed key positions (MGET, memcached get;
+    // a split part keeps them): its first key.
+    const bool fixed_keys = rec.spec->routing == engine::Routing::kKey ||
+                            (rec.spec->routing == engine::Routing::kMultiKey && rec.spec->find_keys == nullptr);
+    if (!fixed_keys) {
       return 0;
     }
     table = shard_->db_if_exists(rec.db);
@@ -28,21 +32,26 @@ void StageThread::prefetch_ahead(const CommandBatch& batch, size_t cursor) {
   };
   core::KeyTable* table;
   if (cursor == 0) {
-    // A new batch: start the groups of its first commands (nothing prefetched them).
+    // A new batch: nothing prefetched its first commands. Start all their groups, then the
+    // items of the first half: that waits for one group's miss while the others load in
+    // parallel, instead of a miss per command.
     for (size_t i = 0; i < kPrefetchDistance; ++i) {
       if (uint64_t h = key_of(i, table); table) {
         table->prefetch(h);
+      }
+    }
+    for (size_t i = 0; i < kPrefetchDistance / 2; ++i) {
+      if (uint64_t h = key_of(i, table); table) {
+        table->prefetch_item(h);
       }
     }
   }
   if (uint64_t h = key_of(cursor + kPrefetchDistance, table); table) {
     table->prefetch(h);
   }
-  // The item stage reads the group, so it runs only once that group had time to arrive.
-  if (cursor >= kPrefetchDistance / 2) {
-    if (uint64_t h = key_of(cursor + kPrefetchDistance / 2, table); table) {
-      table->prefetch_item(h);
-    }
+  // The item stage reads the group, prefetched kPrefetchDistance / 2 commands ago.
+  if (uint64_t h = key_of(cursor + kPrefetchDistance / 2, table); table) {
+    table->prefetch_item(h);
   }
 }
 
