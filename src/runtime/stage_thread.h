@@ -200,6 +200,7 @@ class StageThread final : public IoHandler {
   static constexpr int64_t kIdleCheckIntervalMs = 1000;
   static constexpr int kStopPollMs = 10;  // while stopping: how often to re-check
   int64_t gauges_published_ms_ = 0;
+  bool gauges_unpublished_ = false;  // the worker ran commands after its last publish
   int64_t now_ms_ = 0;
 };
 

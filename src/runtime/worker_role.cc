@@ -96,10 +96,16 @@ bool StageThread::run_worker() {
       inbox.cursor = 0;
     }
   }
-  // INFO reads these; once per millisecond keeps them fresh without a cost per batch.
-  if (ran && now_ms_ != gauges_published_ms_) {
-    gauges_published_ms_ = now_ms_;
-    publish_gauges();
+  // INFO and memcached's stats read these; once per millisecond keeps them fresh without a
+  // cost per batch, and a thread about to park publishes what it ran since (run()).
+  if (ran) {
+    if (now_ms_ != gauges_published_ms_) {
+      gauges_published_ms_ = now_ms_;
+      gauges_unpublished_ = false;
+      publish_gauges();
+    } else {
+      gauges_unpublished_ = true;
+    }
   }
   return ran;
 }
