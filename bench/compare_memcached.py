@@ -54,7 +54,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare_redis import Proc, fmt, median_result, ratio, start_memcached  # noqa: E402  (shared)
+from compare_redis import fmt, median_result, ratio, start_memcached, start_sides  # noqa: E402  (shared)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 LOADGEN_SRC = os.path.join(ROOT, "bench", "mc_load.c")
@@ -75,25 +75,6 @@ def build_loadgen():
         raise SystemExit(f"building mc_load failed:\n{p.stdout.decode(errors='replace')}")
     if p.stdout:
         print(p.stdout.decode(errors="replace"), file=sys.stderr)
-
-
-def start_tessera(extra=(), timeout=60):
-    path = os.environ.get("TESSERA_SERVER", os.path.join(ROOT, "build", "tessera-server"))
-    if not os.path.exists(path):
-        return None
-    flags = shlex.split(os.environ.get("TESSERA_FLAGS", "")) + list(extra)
-    p = Proc("tessera", [path, "--port", "0", "--memcached-port", "auto", *flags])
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with open(p.out_path, "rb") as f:
-            m = re.search(rb"^listening memcache 127\.0\.0\.1 (\d+)$", f.read(), re.M)
-        if m:
-            p.port = int(m.group(1))
-            return p
-        if p.proc.poll() is not None:
-            p.fail(f"exited with {p.proc.returncode}")
-        time.sleep(0.02)
-    p.fail("no 'listening memcache' line")
 
 
 def start_memcached_side():
@@ -177,17 +158,7 @@ def main():
     build_loadgen()
     servers = {}
     try:
-        if only in ("", "tessera"):
-            t = start_tessera()
-            if t is None:
-                print("note: tessera-server not built; running memcached only", file=sys.stderr)
-            else:
-                servers["tessera"] = t
-        if only in ("", "memcached"):
-            servers["memcached"] = start_memcached_side()
-        for name, s in servers.items():
-            print(f"# {name}: pid {s.pid} port {s.port}", file=sys.stderr)
-
+        servers = start_sides(only, "memcached", start_memcached_side, listener="memcache")
         samples = {}
         for round_no in range(repeat):
             order = list(servers.items())

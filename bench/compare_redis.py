@@ -123,23 +123,45 @@ class Proc:
                 self.proc.wait(timeout=30)
 
 
-def start_tessera(extra=(), timeout=60):
+def start_tessera(extra=(), timeout=60, listener="resp"):
+    """build/tessera-server (or $TESSERA_SERVER) on free ports; None when it is not built.
+    The returned Proc's port is its `listener` ("resp", or "memcache" with the memcached
+    listener on a free port instead of disabled)."""
     path = os.environ.get("TESSERA_SERVER", os.path.join(ROOT, "build", "tessera-server"))
     if not os.path.exists(path):
         return None
     flags = shlex.split(os.environ.get("TESSERA_FLAGS", "")) + list(extra)
-    p = Proc("tessera", [path, "--port", "0", "--memcached-port", "0", *flags])
+    memcached_port = "auto" if listener == "memcache" else "0"
+    p = Proc("tessera", [path, "--port", "0", "--memcached-port", memcached_port, *flags])
+    line = re.compile(rb"^listening " + listener.encode() + rb" 127\.0\.0\.1 (\d+)$", re.M)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with open(p.out_path, "rb") as f:
-            m = re.search(rb"^listening resp 127\.0\.0\.1 (\d+)$", f.read(), re.M)
+            m = line.search(f.read())
         if m:
             p.port = int(m.group(1))
             return p
         if p.proc.poll() is not None:
             p.fail(f"exited with {p.proc.returncode}")
         time.sleep(0.02)
-    p.fail("no 'listening resp' line")
+    p.fail(f"no 'listening {listener}' line")
+
+
+def start_sides(only, other, start_other, listener="resp"):
+    """The servers of one comparison, by name: Tessera (unless only == other) and the
+    reference server `other` started by start_other() (unless only == "tessera")."""
+    servers = {}
+    if only in ("", "tessera"):
+        t = start_tessera(listener=listener)
+        if t is None:
+            print(f"note: tessera-server not built; running {other} only", file=sys.stderr)
+        else:
+            servers["tessera"] = t
+    if only in ("", other):
+        servers[other] = start_other()
+    for name, s in servers.items():
+        print(f"# {name}: pid {s.pid} port {s.port}", file=sys.stderr)
+    return servers
 
 
 def start_redis(extra=(), timeout=60):
@@ -254,17 +276,7 @@ def main():
 
     servers = {}
     try:
-        if only in ("", "tessera"):
-            t = start_tessera()
-            if t is None:
-                print("note: tessera-server not built; running Redis only", file=sys.stderr)
-            else:
-                servers["tessera"] = t
-        if only in ("", "redis"):
-            servers["redis"] = start_redis()
-        for name, s in servers.items():
-            print(f"# {name}: pid {s.pid} port {s.port}", file=sys.stderr)
-
+        servers = start_sides(only, "redis", start_redis)
         samples = {}
         for round_no in range(repeat):
             order = list(servers.items())

@@ -24,13 +24,13 @@
 #include "engine/errors.h"
 #include "engine/expire_commands.h"
 #include "engine/key_lookup.h"
+#include "engine/scan_cursor.h"
 #include "engine/shard.h"
 #include "engine/string_util.h"
 
 namespace tessera::engine {
 namespace {
 
-constexpr uint64_t kCursorShardMask = 0xFF;  // SCAN cursor bits that name the shard
 constexpr int64_t kScanDefaultCount = 10;    // Redis's default COUNT
 constexpr std::string_view kStringTypeName = "string";
 constexpr std::string_view kNoneTypeName = "none";
@@ -145,19 +145,7 @@ void scan_command(CommandContext& ctx) {
       });
     } while (inner != 0 && (inner & ~kCursorShardMask) <= start);
   }
-  uint64_t next = 0;
-  if (inner != 0) {
-    next = (inner & ~kCursorShardMask) | ctx.shard->id();
-  } else if (ctx.shard->id() + 1 < ctx.shard->count()) {
-    next = ctx.shard->id() + 1;  // this shard is done: start the next one at 0
-  }
-  char text[kInt64TextMax];
-  ctx.reply.array(2);
-  ctx.reply.bulk({text, format_uint64(text, next)});
-  ctx.reply.array(static_cast<uint32_t>(keys.size()));
-  for (std::string_view key : keys) {
-    ctx.reply.bulk(key);
-  }
+  reply_scan_page(ctx.reply, inner & ~kCursorShardMask, ctx.shard->id(), ctx.shard->count(), keys);
 }
 
 // A per-thread splitmix64 stream for RANDOMKEY (quality need only be "uniform-ish").

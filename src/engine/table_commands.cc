@@ -28,6 +28,7 @@
 
 #include "engine/command.h"
 #include "engine/errors.h"
+#include "engine/scan_cursor.h"
 #include "engine/shard.h"
 #include "engine/string_util.h"
 #include "engine/table_batch.h"
@@ -38,8 +39,6 @@
 namespace tessera::engine {
 namespace {
 
-constexpr uint64_t kCursorShardMask = 0xFF;  // as SCAN: the low 8 bits name the shard
-constexpr unsigned kCursorShardBits = 8;
 constexpr size_t kScanDefaultCount = 10;
 constexpr size_t kMaintenanceRowsPerWrite = 16;
 constexpr int64_t kMsPerSecond = 1000;
@@ -380,19 +379,7 @@ void scan_command(CommandContext& ctx) {
   std::vector<std::string_view> keys;
   uint64_t inner = table->rows.scan(*cursor >> kCursorShardBits, count, ctx.now_ms,
                                     [&](uint32_t, std::string_view key) { keys.push_back(key); });
-  uint64_t next = 0;
-  if (inner != 0) {
-    next = (inner << kCursorShardBits) | ctx.shard->id();
-  } else if (ctx.shard->id() + 1 < ctx.shard->count()) {
-    next = ctx.shard->id() + 1;
-  }
-  char text[kInt64TextMax];
-  ctx.reply.array(2);
-  ctx.reply.bulk({text, format_uint64(text, next)});
-  ctx.reply.array(static_cast<uint32_t>(keys.size()));
-  for (std::string_view key : keys) {
-    ctx.reply.bulk(key);
-  }
+  reply_scan_page(ctx.reply, inner << kCursorShardBits, ctx.shard->id(), ctx.shard->count(), keys);
 }
 
 // ---- INSERT ----

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "engine/command.h"
+#include "engine/scan_cursor.h"
 #include "engine/server_view.h"
 #include "engine/string_util.h"
 #include "runtime/connection.h"
@@ -206,7 +207,7 @@ void StageThread::route_command(Connection* conn, uint64_t seq, const engine::Co
       } else {
         // An invalid cursor goes to worker 0, whose handler replies the error.
         const uint64_t cursor = engine::parse_cursor(args[static_cast<size_t>(spec->cursor_arg)]).value_or(0);
-        worker = static_cast<uint32_t>((cursor & 0xFF) % workers);
+        worker = static_cast<uint32_t>((cursor & engine::kCursorShardMask) % workers);
       }
       const size_t key_index =
           spec->routing == engine::Routing::kKey ? static_cast<size_t>(spec->first_key) : kNoKeyIndex;
