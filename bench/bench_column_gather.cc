@@ -6,7 +6,9 @@
 //                row costs one or two cache lines for all 10 columns).
 // Both run the real ColumnTable code; only the layout differs. "Gather" times the 10
 // gathers of pre-resolved rows; "LookupGather" adds lookup_rows (the whole per-worker read
-// of TABLE.MGET). The bytes_per_row counter is memory_bytes() / rows.
+// of TABLE.MGET, one gather per column); "LookupGatherFixed" is what TABLE.MGET now does:
+// lookup_rows, then one gather_fixed for all ten columns (one pass per row group). The
+// bytes_per_row counter is memory_bytes() / rows.
 //
 // Run: nice -n 19 build/bench/bench_column_gather --benchmark_repetitions=5
 //
@@ -96,7 +98,7 @@ Fixture& fixture(bool row_groups) {
   return row_groups ? groups : columns;
 }
 
-void run(benchmark::State& state, bool row_groups, bool with_lookup) {
+void run(benchmark::State& state, bool row_groups, bool with_lookup, bool together = false) {
   Fixture& f = fixture(row_groups);
   std::vector<std::string_view> keys(kBatch);
   std::vector<uint64_t> hashes(kBatch);
@@ -109,6 +111,14 @@ void run(benchmark::State& state, bool row_groups, bool with_lookup) {
       resolved[b][i] = f.table->find_row(f.keys[f.batches[b][i]], f.hashes[f.batches[b][i]], kNow);
     }
   }
+  std::vector<uint32_t> columns;
+  std::vector<std::byte*> outs;
+  std::vector<uint8_t*> vouts;
+  for (size_t c = 0; c < kColumns; ++c) {
+    columns.push_back(static_cast<uint32_t>(c));
+    outs.push_back(reinterpret_cast<std::byte*>(out.data() + c * kBatch));
+    vouts.push_back(validity.data() + c * ((kBatch + 7) / 8));
+  }
   size_t b = 0;
   for (auto _ : state) {
     const std::vector<uint32_t>* use = &resolved[b];
@@ -120,9 +130,13 @@ void run(benchmark::State& state, bool row_groups, bool with_lookup) {
       f.table->lookup_rows(keys, hashes, kNow, rows);
       use = &rows;
     }
-    for (size_t c = 0; c < kColumns; ++c) {
-      f.table->gather(static_cast<uint32_t>(c), *use, reinterpret_cast<std::byte*>(out.data() + c * kBatch),
-                      validity.data() + c * ((kBatch + 7) / 8));
+    if (together) {  // TABLE.MGET's path: every column in one gather_fixed call
+      f.table->gather_fixed(columns, *use, outs, vouts);
+    } else {
+      for (size_t c = 0; c < kColumns; ++c) {
+        f.table->gather(static_cast<uint32_t>(c), *use, reinterpret_cast<std::byte*>(out.data() + c * kBatch),
+                        validity.data() + c * ((kBatch + 7) / 8));
+      }
     }
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
@@ -136,11 +150,13 @@ void BM_Gather_Columns(benchmark::State& s) { run(s, false, false); }
 void BM_Gather_RowGroups(benchmark::State& s) { run(s, true, false); }
 void BM_LookupGather_Columns(benchmark::State& s) { run(s, false, true); }
 void BM_LookupGather_RowGroups(benchmark::State& s) { run(s, true, true); }
+void BM_LookupGatherFixed_RowGroups(benchmark::State& s) { run(s, true, true, true); }
 
 BENCHMARK(BM_Gather_Columns)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Gather_RowGroups)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_LookupGather_Columns)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_LookupGather_RowGroups)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_LookupGatherFixed_RowGroups)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

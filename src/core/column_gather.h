@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "core/column_buffer.h"
 
@@ -74,6 +75,75 @@ inline void gather_validity(const uint64_t* valid, const uint32_t* rows, size_t 
     }
     size_t bytes = (end - base + 7) / 8;
     std::memcpy(out + base / 8, &word, bytes);  // little-endian host (x86-64)
+  }
+}
+
+// A fixed-width column read in a row-group pass: its cell's byte offset in the group's
+// row, its width, and where its packed output goes.
+struct GatherTarget {
+  size_t offset = 0;
+  size_t width = 0;
+  std::byte* out = nullptr;
+};
+
+// The targets of one row-group pass, bucketed by width so that each bucket is a loop of
+// fixed-size copies (no branch on the type per cell).
+struct GroupPass {
+  static constexpr size_t kWidthBuckets = 5;  // widths 1, 2, 4, 8, anything else
+  std::vector<GatherTarget> buckets[kWidthBuckets];
+  size_t lo = SIZE_MAX;  // the byte range of a row the pass reads: [lo, hi)
+  size_t hi = 0;
+
+  void add(const GatherTarget& t) {
+    size_t b = t.width == 1 ? 0 : t.width == 2 ? 1 : t.width == 4 ? 2 : t.width == 8 ? 3 : 4;
+    buckets[b].push_back(t);
+    lo = t.offset < lo ? t.offset : lo;
+    hi = t.offset + t.width > hi ? t.offset + t.width : hi;
+  }
+};
+
+template <size_t kWidth>
+inline void copy_row_cells(const std::byte* src, size_t i, const std::vector<GatherTarget>& targets) {
+  for (const GatherTarget& t : targets) {
+    const size_t w = kWidth != 0 ? kWidth : t.width;
+    std::memcpy(t.out + i * w, src + t.offset, w);
+  }
+}
+
+// Copies every target's cell of every row in one walk over the rows: a random row's group
+// line(s) are fetched once for all of the group's requested columns.
+inline void gather_group_pass(const std::byte* base, size_t stride, const uint32_t* rows, size_t n,
+                              const GroupPass& pass) {
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kPrefetchDistance < n) {
+      prefetch_cell(base + pass.lo, stride, pass.hi - pass.lo, rows[i + kPrefetchDistance]);
+    }
+    uint32_t r = rows[i];
+    if (r == kNoRow) {
+      for (const auto& bucket : pass.buckets) {
+        for (const GatherTarget& t : bucket) {
+          std::memset(t.out + i * t.width, 0, t.width);
+        }
+      }
+      continue;
+    }
+    const std::byte* src = base + static_cast<size_t>(r) * stride;
+    copy_row_cells<1>(src, i, pass.buckets[0]);
+    copy_row_cells<2>(src, i, pass.buckets[1]);
+    copy_row_cells<4>(src, i, pass.buckets[2]);
+    copy_row_cells<8>(src, i, pass.buckets[3]);
+    copy_row_cells<0>(src, i, pass.buckets[4]);
+  }
+}
+
+// ceil(n / 8) bytes: bit i set when rows[i] is present (not kNoRow).
+inline void presence_bits(const uint32_t* rows, size_t n, uint8_t* out) {
+  for (size_t base = 0; base < n; base += 8) {
+    uint8_t byte = 0;
+    for (size_t i = base; i < n && i < base + 8; ++i) {
+      byte |= static_cast<uint8_t>(rows[i] != kNoRow) << (i - base);
+    }
+    out[base / 8] = byte;
   }
 }
 

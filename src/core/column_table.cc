@@ -19,46 +19,16 @@ const StorageLayout ColumnTable::kDefaultLayout{kCacheLineBytes};
 
 namespace {
 
-constexpr unsigned kVarintShift = 7;
-constexpr uint8_t kVarintMore = 0x80;
-constexpr uint8_t kVarintPayload = 0x7F;
-constexpr size_t kMaxVarintBytes = 5;  // a 32-bit length
-
-size_t write_varint(std::byte* out, uint32_t v) {
-  size_t n = 0;
-  while (v >= kVarintMore) {
-    out[n++] = static_cast<std::byte>((v & kVarintPayload) | kVarintMore);
-    v >>= kVarintShift;
-  }
-  out[n++] = static_cast<std::byte>(v);
-  return n;
-}
-
-// Returns the decoded value; *len gets the bytes it took.
-uint32_t read_varint(const std::byte* in, size_t* len) {
-  uint32_t v = 0;
-  size_t n = 0;
-  unsigned shift = 0;
-  for (;;) {
-    auto b = static_cast<uint8_t>(in[n++]);
-    v |= static_cast<uint32_t>(b & kVarintPayload) << shift;
-    if ((b & kVarintMore) == 0) {
-      break;
-    }
-    shift += kVarintShift;
-  }
-  *len = n;
-  return v;
-}
-
 bool input_bit(const uint8_t* validity, size_t i) {
   return validity == nullptr || ((validity[i / 8] >> (i % 8)) & 1) != 0;
 }
 
+// Returns the change in the column's count of null live rows.
 template <size_t kWidth>
-void scatter_cells(std::byte* base, size_t stride, size_t width, uint64_t* valid,
-                   const uint32_t* rows, size_t n, const std::byte* packed, const uint8_t* validity) {
+int64_t scatter_cells(std::byte* base, size_t stride, size_t width, uint64_t* valid,
+                      const uint32_t* rows, size_t n, const std::byte* packed, const uint8_t* validity) {
   const size_t w = kWidth != 0 ? kWidth : width;
+  int64_t null_delta = 0;
   for (size_t i = 0; i < n; ++i) {
     if (i + kPrefetchDistance < n) {
       prefetch_cell(base, stride, w, rows[i + kPrefetchDistance]);
@@ -70,8 +40,10 @@ void scatter_cells(std::byte* base, size_t stride, size_t width, uint64_t* valid
     } else {
       std::memset(cell, 0, w);
     }
+    null_delta += static_cast<int64_t>(test_bit(valid, rows[i])) - static_cast<int64_t>(ok);
     assign_bit(valid, rows[i], ok);
   }
+  return null_delta;
 }
 
 }  // namespace
@@ -79,6 +51,7 @@ void scatter_cells(std::byte* base, size_t stride, size_t width, uint64_t* valid
 ColumnTable::ColumnTable(const Schema& schema, StorageLayout layout) : schema_(schema) {
   placement_.resize(schema.size());
   validity_.resize(schema.size());
+  null_rows_.resize(schema.size());
   size_t open_group = SIZE_MAX;  // the group the next fixed-width column may join
   for (uint32_t c = 0; c < schema.size(); ++c) {
     const ColumnTypeSpec& spec = schema.column(c).spec;
@@ -104,14 +77,9 @@ ColumnTable::ColumnTable(const Schema& schema, StorageLayout layout) : schema_(s
 
 // ---- Keys and lookup ----
 
-std::string_view ColumnTable::key_of(uint32_t row) const {
-  const std::byte* p = keys_.data() + key_offsets_.as<uint32_t>()[row];
-  size_t n = 0;
-  uint32_t len = read_varint(p, &n);
-  return {reinterpret_cast<const char*>(p + n), len};
-}
+std::string_view ColumnTable::key_of(uint32_t row) const { return keys_.key(row); }
 
-bool ColumnTable::key_equals(uint32_t row, std::string_view key) const { return key_of(row) == key; }
+bool ColumnTable::key_equals(uint32_t row, std::string_view key) const { return keys_.equals(row, key); }
 
 bool ColumnTable::is_expired(uint32_t row, int64_t now_ms) const {
   if (expiry_.empty()) {
@@ -138,25 +106,29 @@ void ColumnTable::lookup_rows(std::span<const std::string_view> keys, std::span<
                               int64_t now_ms, std::span<uint32_t> rows_out) const {
   // Staged in waves over chunks of the batch: every load of a wave is independent of the
   // others, so the core overlaps their cache misses (memory-level parallelism), where a
-  // key-by-key walk waits for three dependent misses per key (index group -> key offset ->
-  // key bytes). rows_out holds each key's candidate row between waves. A chunk's lines stay
-  // in cache from one wave to the next.
-  constexpr size_t kWave = 256;
+  // key-by-key walk waits for two or three dependent misses per key (index group -> [key
+  // offset ->] key bytes). rows_out holds each key's candidate row between waves. A chunk's
+  // lines stay in cache from one wave to the next. The first two stages use demand loads,
+  // not prefetches (see RowKeys::touch_locate); 64 keys per wave measured best (16-1024).
+  constexpr size_t kWave = 64;
   const size_t n = keys.size();
-  const uint32_t* offsets = key_offsets_.as<uint32_t>();
   for (size_t begin = 0; begin < n; begin += kWave) {
     const size_t end = std::min(n, begin + kWave);
+    uint64_t sink = 0;
     for (size_t i = begin; i < end; ++i) {
-      index_.prefetch(hashes[i]);
+      sink += index_.touch(hashes[i]);
     }
     if (row_capacity_ != 0) {
       for (size_t i = begin; i < end; ++i) {
         uint32_t cand = index_.first_tag_match(hashes[i]);
         rows_out[i] = cand < rows_ ? cand : 0;
-        __builtin_prefetch(offsets + rows_out[i]);
+        sink += keys_.touch_locate(rows_out[i]);
       }
-      for (size_t i = begin; i < end; ++i) {
-        __builtin_prefetch(keys_.data() + offsets[rows_out[i]]);
+      asm volatile("" : : "r"(sink));  // keeps the loads
+      if (!keys_.fixed()) {
+        for (size_t i = begin; i < end; ++i) {
+          keys_.prefetch_bytes(rows_out[i]);
+        }
       }
     }
     for (size_t i = begin; i < end; ++i) {
@@ -169,15 +141,49 @@ void ColumnTable::lookup_rows(std::span<const std::string_view> keys, std::span<
 
 void ColumnTable::gather(uint32_t column, std::span<const uint32_t> rows, std::byte* out,
                          uint8_t* validity_out) const {
-  const Placement& p = placement_[column];
-  const Group& g = groups_[p.group];
+  gather_fixed({&column, 1}, rows, {&out, 1}, {&validity_out, 1});
+}
+
+void ColumnTable::gather_fixed(std::span<const uint32_t> columns, std::span<const uint32_t> rows,
+                               std::span<std::byte* const> outs, std::span<uint8_t* const> validity_outs) const {
   const size_t n = rows.size();
-  if (g.cells.empty()) {
-    std::memset(out, 0, n * p.width);
-  } else {
-    gather_fixed_cells(g.cells.data() + p.offset, g.stride, p.width, rows.data(), n, out);
+  // Cells: one pass over the rows per row group that holds a requested column.
+  std::vector<bool> done(columns.size());
+  for (size_t j = 0; j < columns.size(); ++j) {
+    if (done[j]) {
+      continue;
+    }
+    const uint32_t group = placement_[columns[j]].group;
+    const Group& g = groups_[group];
+    GroupPass pass;
+    for (size_t k = j; k < columns.size(); ++k) {
+      const Placement& p = placement_[columns[k]];
+      if (!done[k] && p.group == group) {
+        done[k] = true;
+        if (g.cells.empty()) {
+          std::memset(outs[k], 0, n * p.width);
+        } else {
+          pass.add(GatherTarget{p.offset, p.width, outs[k]});
+        }
+      }
+    }
+    if (!g.cells.empty()) {
+      gather_group_pass(g.cells.data(), g.stride, rows.data(), n, pass);
+    }
   }
-  gather_validity(validity_[column].empty() ? nullptr : validity(column), rows.data(), n, validity_out);
+  // Validity: a column with no null live row is valid wherever the row is present.
+  const uint8_t* presence = nullptr;  // that bitmap, once computed into some column's output
+  for (size_t j = 0; j < columns.size(); ++j) {
+    const uint32_t c = columns[j];
+    if (null_rows_[c] != 0) {
+      gather_validity(validity_[c].empty() ? nullptr : validity(c), rows.data(), n, validity_outs[j]);
+    } else if (presence != nullptr) {
+      std::memcpy(validity_outs[j], presence, (n + 7) / 8);
+    } else {
+      presence_bits(rows.data(), n, validity_outs[j]);
+      presence = validity_outs[j];
+    }
+  }
 }
 
 void ColumnTable::gather_variable(uint32_t column, std::span<const uint32_t> rows,
@@ -257,20 +263,17 @@ uint32_t ColumnTable::insert_row(std::string_view key, uint64_t hash) {
     }
     row = rows_++;
   }
-  size_t entry = kMaxVarintBytes + key.size();
-  if (keys_.wants_rebuild() || keys_.used() + entry > kMaxKeyHeapBytes) {
-    rebuild_key_heap();
-    if (keys_.used() + entry > kMaxKeyHeapBytes) {
-      holes_.push_back(row);
-      throw std::length_error("column table key heap full");
-    }
+  try {
+    keys_.assign(row, key, live_.as<uint64_t>(), rows_);
+  } catch (const std::length_error&) {
+    holes_.push_back(row);
+    throw;
   }
-  keys_.reserve(entry);
-  key_offsets_.as<uint32_t>()[row] = static_cast<uint32_t>(keys_.used());
-  keys_.advance(write_varint(keys_.tail(), static_cast<uint32_t>(key.size())));
-  keys_.append(key);
   set_bit(live_.as<uint64_t>(), row);
   ++live_rows_;
+  for (size_t& nulls : null_rows_) {
+    ++nulls;  // a new row starts all-null
+  }
   index_.insert(hash, row);
   return row;
 }
@@ -362,6 +365,14 @@ void ColumnTable::put_var(uint32_t row, uint32_t column, std::string_view value)
   vc.refs.as<uint64_t>()[row] = (offset << kVarLenBits) | value.size();
 }
 
+void ColumnTable::mark_valid(uint32_t row, uint32_t column) {
+  uint64_t* valid = validity(column);
+  if (!test_bit(valid, row)) {
+    set_bit(valid, row);
+    --null_rows_[column];
+  }
+}
+
 void ColumnTable::set_cell(uint32_t row, uint32_t column, std::string_view value) {
   ensure_column_storage(column);
   const Placement& p = placement_[column];
@@ -370,7 +381,7 @@ void ColumnTable::set_cell(uint32_t row, uint32_t column, std::string_view value
   } else {
     std::memcpy(cell_ptr(row, column), value.data(), p.width);
   }
-  set_bit(validity(column), row);
+  mark_valid(row, column);
 }
 
 void ColumnTable::set_null(uint32_t row, uint32_t column) {
@@ -386,7 +397,10 @@ void ColumnTable::set_null(uint32_t row, uint32_t column) {
   } else {
     std::memset(cell_ptr(row, column), 0, p.width);
   }
-  clear_bit(validity(column), row);
+  if (test_bit(validity(column), row)) {
+    clear_bit(validity(column), row);
+    ++null_rows_[column];
+  }
 }
 
 void ColumnTable::scatter(uint32_t column, std::span<const uint32_t> rows, const std::byte* packed,
@@ -397,13 +411,15 @@ void ColumnTable::scatter(uint32_t column, std::span<const uint32_t> rows, const
   std::byte* base = g.cells.data() + p.offset;
   uint64_t* valid = validity(column);
   const size_t n = rows.size();
+  int64_t delta = 0;
   switch (p.width) {
-    case 1: scatter_cells<1>(base, g.stride, p.width, valid, rows.data(), n, packed, validity_in); break;
-    case 2: scatter_cells<2>(base, g.stride, p.width, valid, rows.data(), n, packed, validity_in); break;
-    case 4: scatter_cells<4>(base, g.stride, p.width, valid, rows.data(), n, packed, validity_in); break;
-    case 8: scatter_cells<8>(base, g.stride, p.width, valid, rows.data(), n, packed, validity_in); break;
-    default: scatter_cells<0>(base, g.stride, p.width, valid, rows.data(), n, packed, validity_in); break;
+    case 1: delta = scatter_cells<1>(base, g.stride, p.width, valid, rows.data(), n, packed, validity_in); break;
+    case 2: delta = scatter_cells<2>(base, g.stride, p.width, valid, rows.data(), n, packed, validity_in); break;
+    case 4: delta = scatter_cells<4>(base, g.stride, p.width, valid, rows.data(), n, packed, validity_in); break;
+    case 8: delta = scatter_cells<8>(base, g.stride, p.width, valid, rows.data(), n, packed, validity_in); break;
+    default: delta = scatter_cells<0>(base, g.stride, p.width, valid, rows.data(), n, packed, validity_in); break;
   }
+  null_rows_[column] = static_cast<size_t>(static_cast<int64_t>(null_rows_[column]) + delta);
 }
 
 void ColumnTable::scatter_variable(uint32_t column, std::span<const uint32_t> rows, VarCells cells,
@@ -412,7 +428,7 @@ void ColumnTable::scatter_variable(uint32_t column, std::span<const uint32_t> ro
   for (size_t i = 0; i < rows.size(); ++i) {
     if (input_bit(validity_in, i)) {
       put_var(rows[i], column, cells.data.substr(cells.offsets[i], cells.offsets[i + 1] - cells.offsets[i]));
-      set_bit(validity(column), rows[i]);
+      mark_valid(rows[i], column);
     } else {
       set_null(rows[i], column);
     }

@@ -7,8 +7,9 @@
 //
 // Layout:
 //   - Rows are numbered 0..row_limit()-1. A key->row index (SlotIndex: 1-byte tag + 4-byte
-//     row per slot) finds a key's row; the row's key sits in a key heap (varint length +
-//     bytes) at key_offsets_[row]; a live bitmap marks rows in use.
+//     row per slot) finds a key's row; RowKeys holds each row's key (a fixed-width array
+//     while all keys have one length, else offsets into a key heap); a live bitmap marks
+//     rows in use.
 //   - Fixed-width columns live in groups: a group stores its member columns row-major
 //     (the cell of column c of row r at group base + r * stride + offset(c)). With
 //     StorageLayout::max_group_bytes == 0 every group holds one column (pure columnar
@@ -50,6 +51,7 @@
 
 #include "core/column_buffer.h"
 #include "core/column_gather.h"
+#include "core/column_row_keys.h"
 #include "core/column_schema.h"
 #include "core/column_var_heap.h"
 #include "core/slot_index.h"
@@ -72,7 +74,7 @@ class ColumnTable {
  public:
   static constexpr uint32_t kMaxRows = kNoRow - 1;
   static constexpr size_t kMaxVariableValueBytes = (size_t{1} << 24) - 1;
-  static constexpr size_t kMaxKeyHeapBytes = size_t{1} << 32;
+  static constexpr size_t kMaxKeyHeapBytes = RowKeys::kMaxHeapBytes;
   static const StorageLayout kDefaultLayout;
 
   // REQUIRES: `schema` outlives the table.
@@ -101,6 +103,13 @@ class ColumnTable {
   // or live rows from lookup_rows with no mutating call since.
   void gather(uint32_t column, std::span<const uint32_t> rows, std::byte* out,
               uint8_t* validity_out) const;
+  // gather() of several fixed-width columns: outs[j] and validity_outs[j] receive column
+  // columns[j]. Columns that share a row group are copied in one pass over the rows, so a
+  // random row's group line(s) are fetched once for all of them; a column without null
+  // live rows takes the presence bits of the rows as its validity.
+  // REQUIRES: as gather(), for every column; outs and validity_outs have columns.size().
+  void gather_fixed(std::span<const uint32_t> columns, std::span<const uint32_t> rows,
+                    std::span<std::byte* const> outs, std::span<uint8_t* const> validity_outs) const;
   // Variable-width gather: offsets_out[0..n] (uint32, offsets_out[0] = 0) into data_out,
   // which is replaced (one allocation for the batch). Null and missing cells are empty.
   // REQUIRES: utf8/bytes column; offsets_out has n + 1 entries; total bytes < 4 GiB.
@@ -158,6 +167,11 @@ class ColumnTable {
   // Cost: max_rows row visits + one erase per expired row. Returns rows deleted.
   size_t expire_step(int64_t now_ms, size_t max_rows);
 
+  // Live rows whose cell of `column` is null (expired rows not yet reclaimed included).
+  size_t null_rows(uint32_t column) const { return null_rows_[column]; }
+  // For tests: recounts null_rows() of every column from the bitmaps. O(rows x columns).
+  bool null_counts_consistent() const;
+
   // Bytes allocated by the partition (index, keys, rows, columns), and per column.
   size_t memory_bytes() const;
   size_t column_memory_bytes(uint32_t column) const;
@@ -201,10 +215,10 @@ class ColumnTable {
   void ensure_column_storage(uint32_t column);
   void ensure_index_room();
   void rebuild_index(size_t groups);
-  void rebuild_key_heap();
   void shrink_one();
   void rebuild_var_heap(VarColumn& vc);
   void put_var(uint32_t row, uint32_t column, std::string_view value);
+  void mark_valid(uint32_t row, uint32_t column);  // sets the bit, counting the change
   uint64_t* validity(uint32_t column) { return validity_[column].as<uint64_t>(); }
   const uint64_t* validity(uint32_t column) const { return validity_[column].as<uint64_t>(); }
   std::byte* cell_ptr(uint32_t row, uint32_t column);
@@ -215,10 +229,10 @@ class ColumnTable {
   std::vector<Group> groups_;
   std::vector<VarColumn> var_;
   std::vector<ByteBuffer> validity_;  // per column; empty until the first non-null write
+  std::vector<size_t> null_rows_;     // per column: live rows whose cell is null
 
   SlotIndex index_;
-  VarHeap keys_;
-  ByteBuffer key_offsets_;  // uint32 per row into keys_
+  RowKeys keys_;
   ByteBuffer live_;         // bitmap
   ByteBuffer expiry_;       // int64 per row; empty until the first expiring write
   std::vector<uint32_t> holes_;

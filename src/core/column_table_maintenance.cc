@@ -27,22 +27,24 @@ void ColumnTable::reset_cells(uint32_t row) {
       ref = 0;
     }
   }
-  for (ByteBuffer& v : validity_) {
-    if (!v.empty()) {
-      clear_bit(v.as<uint64_t>(), row);
+  for (size_t c = 0; c < validity_.size(); ++c) {
+    if (!validity_[c].empty() && test_bit(validity_[c].as<uint64_t>(), row)) {
+      clear_bit(validity_[c].as<uint64_t>(), row);
+      ++null_rows_[c];
     }
   }
 }
 
 void ColumnTable::erase_row(uint32_t row, size_t slot) {
   index_.erase(slot);
-  std::string_view key = key_of(row);
-  keys_.add_garbage(static_cast<size_t>(key.data() + key.size() -
-                                        reinterpret_cast<const char*>(keys_.data() + key_offsets_.as<uint32_t>()[row])));
+  keys_.release(row);
   reset_cells(row);
   set_expiry(row, kNoExpiry);
   clear_bit(live_.as<uint64_t>(), row);
   --live_rows_;
+  for (size_t& nulls : null_rows_) {
+    --nulls;  // the row, all-null after reset_cells, is no longer live
+  }
   holes_.push_back(row);
 }
 
@@ -59,7 +61,7 @@ bool ColumnTable::erase(std::string_view key, uint64_t hash, int64_t now_ms) {
 
 void ColumnTable::set_row_capacity(uint32_t rows) {
   // REQUIRES: rows >= rows_. Cost: O(rows * allocated bytes per row).
-  key_offsets_.resize(size_t{rows} * sizeof(uint32_t));
+  keys_.set_capacity(rows);
   live_.resize(bitmap_bytes(rows));
   if (!expiry_.empty()) {
     expiry_.resize(size_t{rows} * sizeof(int64_t));
@@ -104,21 +106,6 @@ void ColumnTable::rebuild_index(size_t groups) {
   index_ = std::move(fresh);
 }
 
-void ColumnTable::rebuild_key_heap() {
-  VarHeap fresh;
-  fresh.reserve(keys_.used() - keys_.garbage());
-  uint32_t* offsets = key_offsets_.as<uint32_t>();
-  const uint64_t* live = live_.as<uint64_t>();
-  for (uint32_t r = 0; r < rows_; ++r) {
-    if (test_bit(live, r)) {
-      std::string_view key = key_of(r);
-      const char* entry = reinterpret_cast<const char*>(keys_.data()) + offsets[r];
-      offsets[r] = static_cast<uint32_t>(fresh.append({entry, static_cast<size_t>(key.data() + key.size() - entry)}));
-    }
-  }
-  keys_.replace(std::move(fresh));
-}
-
 void ColumnTable::rebuild_var_heap(VarColumn& vc) {
   VarHeap fresh;
   fresh.reserve(vc.heap.used() - vc.heap.garbage());
@@ -158,8 +145,7 @@ void ColumnTable::move_row(uint32_t from, uint32_t to) {
       clear_bit(words, from);
     }
   }
-  uint32_t* offsets = key_offsets_.as<uint32_t>();
-  offsets[to] = offsets[from];
+  keys_.move(from, to);
   if (!expiry_.empty()) {
     int64_t* exp = expiry_.as<int64_t>();
     exp[to] = exp[from];
@@ -208,7 +194,7 @@ void ColumnTable::shrink_one() {
   // a heap is rewritten when at least half of it is garbage, the index when it is more
   // than kIndexShrinkRatio times larger than its entries need.
   if (keys_.wants_rebuild()) {
-    rebuild_key_heap();
+    keys_.rebuild(live_.as<uint64_t>(), rows_);
     return;
   }
   for (VarColumn& vc : var_) {
@@ -255,6 +241,20 @@ uint64_t ColumnTable::scan_impl(uint64_t cursor, size_t count, int64_t now_ms,
   return next;
 }
 
+bool ColumnTable::null_counts_consistent() const {
+  const uint64_t* live = live_.as<uint64_t>();
+  for (uint32_t c = 0; c < validity_.size(); ++c) {
+    size_t nulls = 0;
+    for (uint32_t r = 0; r < rows_; ++r) {
+      nulls += test_bit(live, r) && (validity_[c].empty() || !test_bit(validity(c), r)) ? 1 : 0;
+    }
+    if (nulls != null_rows_[c]) {
+      return false;
+    }
+  }
+  return true;
+}
+
 size_t ColumnTable::column_memory_bytes(uint32_t column) const {
   size_t bytes = validity_[column].size();
   const Placement& p = placement_[column];
@@ -267,7 +267,7 @@ size_t ColumnTable::column_memory_bytes(uint32_t column) const {
 }
 
 size_t ColumnTable::memory_bytes() const {
-  size_t bytes = sizeof(*this) + index_.bytes() + keys_.capacity() + key_offsets_.size() + live_.size() +
+  size_t bytes = sizeof(*this) + index_.bytes() + keys_.memory_bytes() + live_.size() +
                  expiry_.size() + holes_.capacity() * sizeof(uint32_t) +
                  placement_.capacity() * sizeof(Placement) + validity_.capacity() * sizeof(ByteBuffer);
   for (const Group& g : groups_) {

@@ -1,7 +1,10 @@
-// SlotIndex: the open-addressing index of a KeyTable (private to src/core). Slots come in
-// groups of kGroupSize; each slot is a 1-byte control (kEmpty, kDeleted, or a 7-bit hash
-// tag for a full slot) and a 32-bit SlabArena handle, kept in two parallel arrays inside
-// one allocation. A key's home group is fastrange(hash, groups) = (hash * groups) >> 64,
+// SlotIndex: the open-addressing index of a KeyTable and a ColumnTable (private to
+// src/core). Slots come in groups of kGroupSize; each slot is a 1-byte control (kEmpty,
+// kDeleted, or a 7-bit hash tag for a full slot) and a 32-bit handle (a SlabArena handle or
+// a row number). A group is stored as one 80-byte record, [16 control bytes][16 handles],
+// so a probe touches two adjacent cache lines of one page: on this project's VMs a random
+// access that misses the TLB costs more than the cache miss itself, and parallel control
+// and handle arrays made every probe two TLB misses. A key's home group is fastrange(hash, groups) = (hash * groups) >> 64,
 // so any group count works and group order is monotone in hash order; probing visits
 // the following groups linearly (wrapping) and stops at the first group with an empty
 // slot. Group matching uses SSE2 (compare 16 control bytes at once, movemask).
@@ -39,8 +42,7 @@ class SlotIndex {
 
   SlotIndex() = default;
   explicit SlotIndex(size_t groups) : groups_(groups) {
-    size_t cap = capacity();
-    size_t bytes = cap * kSlotBytes;
+    size_t bytes = groups * kGroupBytes;
     if (bytes >= kHugePageBytes) {
       mem_ = static_cast<uint8_t*>(huge_alloc(bytes));  // see huge_pages.h
     } else {
@@ -49,7 +51,9 @@ class SlotIndex {
         throw std::bad_alloc();
       }
     }
-    std::memset(mem_, kEmpty, cap);
+    for (size_t g = 0; g < groups; ++g) {
+      std::memset(ctrl_at(g), kEmpty, kGroupSize);
+    }
   }
   ~SlotIndex() {
     if (mem_ != nullptr && bytes() >= kHugePageBytes) {
@@ -71,7 +75,7 @@ class SlotIndex {
   size_t capacity() const { return groups_ * kGroupSize; }
   size_t used() const { return used_; }
   size_t deleted() const { return deleted_; }
-  size_t bytes() const { return capacity() * kSlotBytes; }
+  size_t bytes() const { return groups_ * kGroupBytes; }
 
   // The tag comes from middle bits: the low bits pick the shard (hash % workers) and the
   // high bits the group, so either would repeat across a group's entries.
@@ -94,9 +98,20 @@ class SlotIndex {
   void prefetch(uint64_t hash) const {
     if (groups_ != 0) {
       size_t g = home_group(hash);
-      __builtin_prefetch(ctrl_() + g * kGroupSize);
-      __builtin_prefetch(handles_() + g * kGroupSize);
+      __builtin_prefetch(ctrl_at(g));
+      __builtin_prefetch(ctrl_at(g) + kGroupBytes - 1);
     }
+  }
+
+  // Loads the home group of `hash` (both of its lines) and returns a value the caller
+  // sinks so the loads are kept: for batch lookups whose first touch of a line may miss
+  // the TLB, where a demand load walks the page tables and a prefetch may be dropped.
+  uint64_t touch(uint64_t hash) const {
+    if (groups_ == 0) {
+      return 0;
+    }
+    const uint8_t* p = ctrl_at(home_group(hash));
+    return uint64_t{p[0]} + p[kGroupBytes - 1];
   }
 
   // The handle of the first slot of the home group whose tag matches, or 0 (null handle).
@@ -107,12 +122,12 @@ class SlotIndex {
     }
     size_t g = home_group(hash);
     uint32_t m = match_tag(g, tag_of(hash));
-    return m == 0 ? 0 : handles_()[g * kGroupSize + static_cast<size_t>(__builtin_ctz(m))];
+    return m == 0 ? 0 : handles_at(g)[__builtin_ctz(m)];
   }
 
-  uint8_t ctrl(size_t slot) const { return ctrl_()[slot]; }
-  uint32_t handle(size_t slot) const { return handles_()[slot]; }
-  void set_handle(size_t slot, uint32_t h) { handles_()[slot] = h; }
+  uint8_t ctrl(size_t slot) const { return ctrl_at(slot / kGroupSize)[slot % kGroupSize]; }
+  uint32_t handle(size_t slot) const { return handles_at(slot / kGroupSize)[slot % kGroupSize]; }
+  void set_handle(size_t slot, uint32_t h) { handles_at(slot / kGroupSize)[slot % kGroupSize] = h; }
 
   // Bit i set when slot i of group g matches.
   uint32_t match_tag(size_t g, uint8_t tag) const { return match_byte(g, tag); }
@@ -133,9 +148,9 @@ class SlotIndex {
     size_t g = home_group(hash);
     for (size_t probes = 0; probes < groups_; ++probes) {
       for (uint32_t m = match_tag(g, tag); m != 0; m &= m - 1) {
-        size_t slot = g * kGroupSize + static_cast<size_t>(__builtin_ctz(m));
-        if (eq(handles_()[slot])) {
-          return slot;
+        auto i = static_cast<size_t>(__builtin_ctz(m));
+        if (eq(handles_at(g)[i])) {
+          return g * kGroupSize + i;
         }
       }
       if (match_empty(g) != 0) {
@@ -153,14 +168,14 @@ class SlotIndex {
     for (;;) {
       uint32_t m = match_free(g);
       if (m != 0) {
-        size_t slot = g * kGroupSize + static_cast<size_t>(__builtin_ctz(m));
-        if (ctrl_()[slot] == kDeleted) {
+        auto i = static_cast<size_t>(__builtin_ctz(m));
+        if (ctrl_at(g)[i] == kDeleted) {
           --deleted_;
         }
-        ctrl_()[slot] = tag_of(hash);
-        handles_()[slot] = handle;
+        ctrl_at(g)[i] = tag_of(hash);
+        handles_at(g)[i] = handle;
         ++used_;
-        return slot;
+        return g * kGroupSize + i;
       }
       g = next_group(g);
     }
@@ -168,19 +183,19 @@ class SlotIndex {
 
   // REQUIRES: slot is full.
   void erase(size_t slot) {
-    ctrl_()[slot] = kDeleted;
+    ctrl_at(slot / kGroupSize)[slot % kGroupSize] = kDeleted;
     --used_;
     ++deleted_;
   }
 
  private:
-  static constexpr size_t kSlotBytes = 1 + sizeof(uint32_t);
+  static constexpr size_t kGroupBytes = kGroupSize * (1 + sizeof(uint32_t));  // 80: 16-aligned
   static constexpr uint32_t kGroupMask = (1u << kGroupSize) - 1;
 
-  uint8_t* ctrl_() const { return mem_; }
-  uint32_t* handles_() const { return reinterpret_cast<uint32_t*>(mem_ + capacity()); }
+  uint8_t* ctrl_at(size_t g) const { return mem_ + g * kGroupBytes; }
+  uint32_t* handles_at(size_t g) const { return reinterpret_cast<uint32_t*>(ctrl_at(g) + kGroupSize); }
   __m128i load(size_t g) const {
-    return _mm_load_si128(reinterpret_cast<const __m128i*>(mem_ + g * kGroupSize));
+    return _mm_load_si128(reinterpret_cast<const __m128i*>(ctrl_at(g)));
   }
   uint32_t match_byte(size_t g, uint8_t b) const {
     __m128i v = _mm_set1_epi8(static_cast<char>(b));
@@ -193,7 +208,7 @@ class SlotIndex {
     std::swap(deleted_, o.deleted_);
   }
 
-  uint8_t* mem_ = nullptr;  // [capacity control bytes][capacity uint32 handles]
+  uint8_t* mem_ = nullptr;  // groups_ records of [kGroupSize control bytes][kGroupSize uint32 handles]
   size_t groups_ = 0;
   size_t used_ = 0;
   size_t deleted_ = 0;

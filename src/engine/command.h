@@ -9,7 +9,9 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/key_table.h"
 #include "protocol/reply.h"
@@ -107,6 +109,10 @@ struct CommandSpec {
   KeySpan (*find_keys)(std::span<const std::string_view> args) = nullptr;
   // kCursor only: which argument is the cursor whose low 8 bits name the shard.
   int cursor_arg = 1;
+  // Optional: rewrites the arguments before routing (TABLE.MGET's KEYBLOB becomes KEYS k1 ..
+  // kN). Returns "" with `out` empty (unchanged), "" with `out` filled (route `out`, whose
+  // views point into args), or an error reply text.
+  std::string (*rewrite_args)(std::span<const std::string_view> args, std::vector<std::string_view>& out) = nullptr;
 };
 
 // Looks a command up by name, case-insensitively. Null if unknown.

@@ -8,7 +8,8 @@
 //                                 so LIST/SCHEMA take the first part; INFO sums counters.
 //   UPSERT        the key's shard (kKey, key = args[2]).
 //   MGET          split by key (kMultiKey, keys found by find_mget_keys); the replier merges
-//                 the parts in request order (Join::kColumnarInKeyOrder, table_join.h).
+//                 the parts in request order (Join::kColumnarInKeyOrder, table_join.h). A
+//                 KEYBLOB is expanded to KEYS before routing (table_key_blob.h).
 //   DEL           split by key, counts summed.
 //   INSERT        every shard: each validates the whole batch and writes the rows that
 //                 hash to it (table_batch.h); counts summed.
@@ -35,6 +36,7 @@
 #include "engine/table_cells.h"
 #include "engine/table_format.h"
 #include "engine/table_join.h"
+#include "engine/table_key_blob.h"
 
 namespace tessera::engine {
 namespace {
@@ -433,7 +435,7 @@ constexpr CommandSpec kTableCommands[] = {
      "Sets some columns of one row, creating the row if needed.", "@write @fast"},
     {"table.mget", -6, kReadFast, Routing::kMultiKey, Join::kColumnarInKeyOrder, 0, 0, 0, mget_command, "table",
      "0.1.0", "Reads columns of many rows as packed columnar arrays, RESP rows or JSON.", "@read @fast",
-     nullptr, nullptr, find_mget_keys},
+     nullptr, nullptr, find_mget_keys, 1, expand_mget_key_blob},
     {"table.del", -3, kWrite, Routing::kMultiKey, Join::kSumIntegers, 2, -1, 1, del_command, "table", "0.1.0",
      "Deletes rows by key.", "@write @slow"},
     {"table.scan", -3, kReadOnly, Routing::kCursor, Join::kNone, 0, 0, 0, scan_command, "table", "0.1.0",

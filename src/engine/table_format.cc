@@ -20,6 +20,13 @@ void write_columnar(protocol::ReplyWriter& out, const TableRead& read) {
   std::vector<uint8_t> validity(validity_bytes);
   std::vector<uint32_t> offsets;
   std::string data;
+  // Fixed-width columns are gathered together once the reply's layout is written (one pass
+  // per row group for all of them, core::ColumnTable::gather_fixed), straight into their
+  // reserved bulks; the buffer may move while it grows, so the bulks are found by offset.
+  std::vector<uint32_t> fixed_columns;
+  std::vector<size_t> value_at;
+  std::vector<size_t> validity_at;
+  protocol::ReplyBuffer& buf = out.buffer();
   out.array(static_cast<uint32_t>(read.columns.size()));
   for (uint32_t column : read.columns) {
     const core::ColumnTypeSpec spec = read.table.schema().column(column).spec;
@@ -32,11 +39,22 @@ void write_columnar(protocol::ReplyWriter& out, const TableRead& read) {
       out.bulk(std::string_view(reinterpret_cast<const char*>(validity.data()), validity_bytes));
       out.bulk(std::string_view(reinterpret_cast<const char*>(offsets.data()), offsets.size() * sizeof(uint32_t)));
     } else {
-      char* values = out.bulk_uninitialized(n * spec.width());
-      read.table.gather(column, read.rows, reinterpret_cast<std::byte*>(values), validity.data());
-      out.bulk(std::string_view(reinterpret_cast<const char*>(validity.data()), validity_bytes));
+      fixed_columns.push_back(column);
+      value_at.push_back(static_cast<size_t>(out.bulk_uninitialized(n * spec.width()) - buf.data()));
+      validity_at.push_back(static_cast<size_t>(out.bulk_uninitialized(validity_bytes) - buf.data()));
     }
   }
+  if (fixed_columns.empty()) {
+    return;
+  }
+  char* base = buf.data();
+  std::vector<std::byte*> value_ptrs(fixed_columns.size());
+  std::vector<uint8_t*> validity_ptrs(fixed_columns.size());
+  for (size_t j = 0; j < fixed_columns.size(); ++j) {
+    value_ptrs[j] = reinterpret_cast<std::byte*>(base + value_at[j]);
+    validity_ptrs[j] = reinterpret_cast<uint8_t*>(base + validity_at[j]);
+  }
+  read.table.gather_fixed(fixed_columns, read.rows, value_ptrs, validity_ptrs);
 }
 
 void write_row(protocol::ReplyWriter& out, const TableRead& read, uint32_t row) {

@@ -47,6 +47,8 @@ class ReplyBuffer {
   size_t capacity() const { return bytes_.capacity(); }
   bool empty() const { return bytes_.empty(); }
   const char* data() const { return bytes_.data(); }
+  // Writable bytes, for filling space reserved earlier (grow() may move them: keep offsets).
+  char* data() { return bytes_.data(); }
   std::string_view view() const { return {bytes_.data(), bytes_.size()}; }
   std::string_view view(size_t from, size_t to) const { return view().substr(from, to - from); }
   // Appends n uninitialised bytes and returns where they start.

@@ -185,6 +185,19 @@ void StageThread::dispatch(Connection* conn, std::vector<std::string_view>& args
     reply_now(conn, seq, fmt::format("ERR wrong number of arguments for '{}' command", spec->name));
     return;
   }
+  if (spec->rewrite_args != nullptr) {
+    thread_local std::vector<std::string_view> rewritten;
+    rewritten.clear();
+    std::string error = spec->rewrite_args(args, rewritten);
+    if (!error.empty()) {
+      reply_now(conn, seq, error);
+      return;
+    }
+    if (!rewritten.empty()) {
+      route_command(conn, seq, *spec, rewritten);  // the views point into args: still valid
+      return;
+    }
+  }
   route_command(conn, seq, *spec, args);
 }
 

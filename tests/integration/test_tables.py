@@ -239,6 +239,41 @@ def test_mget_syntax(t):
         mget(c, name, ["b"], ["k1", "k2", "k3"])
 
 
+def test_mget_keyblob_matches_keys_across_workers(t):
+    """KEYBLOB (one packed argument) reads what KEYS reads, in request order across every
+    worker, in all three formats; a malformed blob is an error that leaves the connection
+    usable."""
+    c, name = t
+    c.execute_command("TABLE.CREATE", name, "COLUMNS", "f", "float32", "s", "utf8")
+    n = 300
+    keys = np.array([b"row:%06d" % i for i in range(n)])  # one width: numpy packing path
+    f = np.arange(n, dtype=np.float32) * 0.5
+    c.execute_command("TABLE.INSERT", name, "COLUMNAR",
+                      fs.pack_columnar_batch(list(keys), {"f": f, "s": [f"s{i}" for i in range(n)]}))
+    order = np.random.default_rng(3).permutation(n)
+    batch = keys[order]
+    mixed = list(batch[:50]) + [b"absent", b"", "\u00e9t\u00e9"]  # other lengths: list path
+    for ks in (batch, mixed):
+        blob_cols = fs.read_columns(c, name, ["f", "s"], ks)
+        keys_cols = fs.read_columns(c, name, ["f", "s"], list(ks), keyblob=False)
+        assert np.array_equal(blob_cols["f"][0], keys_cols["f"][0])
+        assert np.array_equal(blob_cols["f"][1], keys_cols["f"][1])
+        assert blob_cols["s"][0] == keys_cols["s"][0]
+    assert np.array_equal(fs.read_columns(c, name, ["f"], batch)["f"][0], f[order])
+    assert fs.read_columns(c, name, ["f"], mixed)["f"][1][-3:].tolist() == [False, False, False]
+    blob = fs.pack_keys(list(batch[:3]))
+    for fmt in ("RESP", "JSON"):
+        assert (c.execute_command("TABLE.MGET", name, "COLUMNS", "f", "KEYBLOB", blob, "FORMAT", fmt) ==
+                mget(c, name, ["f"], list(batch[:3]), fmt))
+    with pytest.raises(redis.ResponseError, match="invalid KEYBLOB: trailing bytes"):
+        c.execute_command("TABLE.MGET", name, "COLUMNS", "f", "KEYBLOB", blob + b"x")
+    with pytest.raises(redis.ResponseError, match="invalid KEYBLOB: no keys"):
+        c.execute_command("TABLE.MGET", name, "COLUMNS", "f", "KEYBLOB", fs.pack_keys([]))
+    with pytest.raises(redis.ResponseError, match="syntax"):
+        c.execute_command("TABLE.MGET", name, "COLUMNS", "f", "KEYBLOB", blob, "extra")
+    assert c.execute_command("TABLE.INFO", name)[1] == n
+
+
 def test_feature_serving_example(srv):
     assert fs.main(port=srv.port)
 

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <map>
 #include <optional>
+#include <cstdio>
 #include <random>
 #include <set>
 #include <string>
@@ -52,15 +53,41 @@ Schema make_schema(int64_t ttl_ms) {
   return s;
 }
 
+// Keys of the pool: mixed lengths from the start (variable key storage), one length
+// (fixed key storage), or one length until the odd keys join mid-run (the switch from
+// fixed to variable storage with live rows).
+enum class KeyStyle { kMixed, kFixed, kFixedThenMixed };
+
+// Dense: every write gives every column a value (no nulls), so reads take the path of
+// columns without null rows; otherwise cells are nulled at random.
+enum class Density { kSparse, kDense };
+
 class Harness {
  public:
-  Harness(const Schema& schema, StorageLayout layout, uint64_t seed, size_t pool)
-      : schema_(schema), table_(schema, layout), rng_(seed) {
+  Harness(const Schema& schema, StorageLayout layout, uint64_t seed, size_t pool,
+          KeyStyle style = KeyStyle::kMixed, Density density = Density::kSparse)
+      : schema_(schema), table_(schema, layout), rng_(seed), dense_(density == Density::kDense) {
     for (size_t i = 0; i < pool; ++i) {
-      // Mixed key lengths, including long ones (multi-byte varint) and the empty key.
-      keys_.push_back(i == 0 ? std::string() : "k" + std::to_string(i) + std::string(i % 7 == 0 ? 150 : 0, 'x'));
+      if (style == KeyStyle::kMixed) {
+        // Mixed key lengths, including long ones (multi-byte varint) and the empty key.
+        keys_.push_back(i == 0 ? std::string() : "k" + std::to_string(i) + std::string(i % 7 == 0 ? 150 : 0, 'x'));
+      } else {
+        // 12 bytes (two overlapping 8-byte compares) or 7 (two 4-byte ones).
+        char buf[16];
+        std::snprintf(buf, sizeof buf, style == KeyStyle::kFixed ? "key-%08zu" : "k%06zu", i);
+        keys_.push_back(buf);
+      }
+    }
+    usable_ = keys_.size();
+    if (style == KeyStyle::kFixedThenMixed) {
+      for (size_t i = 0; i < pool / 10; ++i) {
+        keys_.push_back("odd" + std::to_string(i) + std::string(i % 3 == 0 ? 140 : 0, 'y'));
+      }
     }
   }
+
+  // Lets the keys added after the pool (KeyStyle::kFixedThenMixed) be written from now on.
+  void allow_all_keys() { usable_ = keys_.size(); }
 
   std::string random_value(uint32_t column) {
     const ColumnTypeSpec& spec = schema_.column(column).spec;
@@ -91,14 +118,16 @@ class Harness {
     return row;
   }
 
+  const std::string& pick_key() { return keys_[rng_() % usable_]; }
+
   void op_upsert() {
-    const std::string& key = keys_[rng_() % keys_.size()];
+    const std::string& key = pick_key();
     uint32_t row = table_.upsert_row(key, hash_key(key), now_);
     ModelRow& m = model_upsert(key);
-    size_t writes = rng_() % 5;
+    size_t writes = dense_ ? schema_.size() : rng_() % 5;
     for (size_t w = 0; w < writes; ++w) {
-      auto c = static_cast<uint32_t>(rng_() % schema_.size());
-      if (rng_() % 4 == 0) {
+      auto c = static_cast<uint32_t>(dense_ ? w : rng_() % schema_.size());
+      if (!dense_ && rng_() % 4 == 0) {
         table_.set_null(row, c);
         m.cells[c].reset();
       } else {
@@ -117,8 +146,8 @@ class Harness {
   void op_scatter() {
     std::set<std::string> picked;
     size_t n = 1 + rng_() % 30;
-    while (picked.size() < n) {
-      picked.insert(keys_[rng_() % keys_.size()]);
+    while (picked.size() < n && picked.size() < usable_) {
+      picked.insert(pick_key());
     }
     std::vector<std::string_view> keys(picked.begin(), picked.end());
     std::vector<uint64_t> hashes;
@@ -131,8 +160,16 @@ class Harness {
     for (auto k : keys) {
       mrows.push_back(&model_upsert(std::string(k)));
     }
-    auto c = static_cast<uint32_t>(rng_() % schema_.size());
-    bool with_validity = rng_() % 2 == 0;
+    for (uint32_t c = 0; c < schema_.size(); ++c) {
+      if (dense_ || c == 0) {
+        scatter_column(dense_ ? c : static_cast<uint32_t>(rng_() % schema_.size()), keys, rows, mrows);
+      }
+    }
+  }
+
+  void scatter_column(uint32_t c, const std::vector<std::string_view>& keys, const std::vector<uint32_t>& rows,
+                      const std::vector<ModelRow*>& mrows) {
+    bool with_validity = !dense_ && rng_() % 2 == 0;
     std::vector<uint8_t> validity((keys.size() + 7) / 8);
     std::string packed;
     std::vector<uint32_t> offsets{0};
@@ -157,7 +194,7 @@ class Harness {
   }
 
   void op_erase() {
-    const std::string& key = keys_[rng_() % keys_.size()];
+    const std::string& key = pick_key();
     bool expect = visible(key);
     CHECK(table_.erase(key, hash_key(key), now_) == expect);
     model_.erase(key);
@@ -201,7 +238,42 @@ class Harness {
     for (uint32_t c = 0; c < schema_.size(); ++c) {
       verify_column(c, keys, rows);
     }
+    verify_gather_fixed(rows);
+    CHECK(table_.null_counts_consistent());
     verify_scan();
+  }
+
+  // gather_fixed over every fixed-width column in a random order gives, per column, the
+  // bytes and validity of gather() of that column alone (checked against the model above).
+  void verify_gather_fixed(const std::vector<uint32_t>& rows) {
+    const size_t n = rows.size();
+    const size_t vbytes = (n + 7) / 8;
+    std::vector<uint32_t> columns;
+    for (uint32_t c = 0; c < schema_.size(); ++c) {
+      if (!schema_.column(c).spec.is_variable_width()) {
+        columns.push_back(c);
+      }
+    }
+    std::shuffle(columns.begin(), columns.end(), rng_);
+    columns.resize(1 + rng_() % columns.size());
+    std::vector<std::string> values(columns.size());
+    std::vector<std::vector<uint8_t>> validity(columns.size(), std::vector<uint8_t>(vbytes, 0xCD));
+    std::vector<std::byte*> outs;
+    std::vector<uint8_t*> vouts;
+    for (size_t j = 0; j < columns.size(); ++j) {
+      values[j].assign(n * schema_.column(columns[j]).spec.width(), '\x77');
+      outs.push_back(reinterpret_cast<std::byte*>(values[j].data()));
+      vouts.push_back(validity[j].data());
+    }
+    table_.gather_fixed(columns, rows, outs, vouts);
+    for (size_t j = 0; j < columns.size(); ++j) {
+      CAPTURE(columns[j]);
+      std::string one(values[j].size(), '\0');
+      std::vector<uint8_t> one_validity(vbytes);
+      table_.gather(columns[j], rows, reinterpret_cast<std::byte*>(one.data()), one_validity.data());
+      CHECK(values[j] == one);
+      CHECK(validity[j] == one_validity);
+    }
   }
 
   void verify_column(uint32_t c, const std::vector<std::string_view>& keys, const std::vector<uint32_t>& rows) {
@@ -283,15 +355,21 @@ class Harness {
   std::vector<std::string> keys_;
   std::map<std::string, ModelRow> model_;
   int64_t now_ = 1000;
+  bool dense_ = false;
+  size_t usable_ = 0;  // keys_[0, usable_) may be written
 };
 
-void run_random(int64_t ttl_ms, StorageLayout layout, uint64_t seed) {
+void run_random(int64_t ttl_ms, StorageLayout layout, uint64_t seed, KeyStyle style = KeyStyle::kMixed,
+                Density density = Density::kSparse) {
   Schema schema = make_schema(ttl_ms);
   constexpr size_t kPool = 300;
   constexpr int kRounds = 40;
   constexpr int kStepsPerRound = 400;
-  Harness h(schema, layout, seed, kPool);
+  Harness h(schema, layout, seed, kPool, style, density);
   for (int round = 0; round < kRounds; ++round) {
+    if (round == kRounds / 2) {
+      h.allow_all_keys();
+    }
     for (int s = 0; s < kStepsPerRound; ++s) {
       h.step();
     }
@@ -312,6 +390,18 @@ TEST_CASE("randomized against the model: pure columns, table ttl") { run_random(
 TEST_CASE("randomized against the model: row groups, table ttl") { run_random(40, StorageLayout{64}, 4); }
 TEST_CASE("randomized against the model: default layout") {
   run_random(0, ColumnTable::kDefaultLayout, 5);
+}
+
+TEST_CASE("randomized against the model: one key length (fixed key storage)") {
+  run_random(0, ColumnTable::kDefaultLayout, 6, KeyStyle::kFixed);
+}
+TEST_CASE("randomized against the model: fixed key storage switching to variable mid-run") {
+  run_random(40, ColumnTable::kDefaultLayout, 7, KeyStyle::kFixedThenMixed);
+  run_random(0, StorageLayout{0}, 8, KeyStyle::kFixedThenMixed);
+}
+TEST_CASE("randomized against the model: dense columns (no null rows), fixed keys") {
+  run_random(0, ColumnTable::kDefaultLayout, 9, KeyStyle::kFixed, Density::kDense);
+  run_random(40, StorageLayout{0}, 10, KeyStyle::kFixedThenMixed, Density::kDense);
 }
 
 TEST_CASE("sparse columns cost nothing until written") {
