@@ -50,8 +50,8 @@ class RowKeys {
   // Lookup stages for a candidate row < capacity(). touch_locate() loads what finds the
   // key (the key itself when fixed, its offset when variable) and returns a value to sink
   // so the load is kept: a demand load also walks the page tables on a TLB miss, which a
-  // software prefetch may drop (measured: a server batch of 1000 lookups, cold after the
-  // thread parked, took 10-20% less CPU with loads than with prefetches). Then, once the
+  // software prefetch may drop. Against prefetches, loads took less server CPU per TABLE.MGET
+  // batch (bench/table_read_ab.sh, two builds side by side). Then, once the
   // offset is in, prefetch_bytes() starts loading a variable key's bytes (no-op if fixed).
   uint64_t touch_locate(uint32_t row) const {
     if (width_ != 0) {
@@ -84,9 +84,9 @@ class RowKeys {
   size_t memory_bytes() const { return fixed_.size() + offsets_.size() + heap_.capacity(); }
 
  private:
-  // Compares n bytes reading none beyond them: memcmp's vector loads read past a short key
-  // into the next cache line, which the lookup did not prefetch (measured: half of the
-  // server's lookup time was that miss). Keys up to 16 bytes take two overlapping loads.
+  // Compares n bytes reading none beyond them (memcmp's vector loads may read past a short
+  // key into a line the lookup did not load) and without a call: keys of 4 to 16 bytes take
+  // two overlapping loads.
   static bool fixed_equal(const std::byte* a, const char* b, size_t n) {
     constexpr size_t kWord = sizeof(uint64_t);
     constexpr size_t kHalf = sizeof(uint32_t);

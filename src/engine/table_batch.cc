@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/key_table.h"
+#include "engine/blob_reader.h"
 #include "engine/table_cells.h"
 
 namespace tessera::engine {
@@ -156,59 +157,6 @@ std::string json_error(simdjson::error_code code) {
   return std::string("ERR malformed JSON batch: ") + simdjson::error_message(code);
 }
 
-// A little-endian reader over the binary batch with bounds checks.
-class BlobReader {
- public:
-  explicit BlobReader(std::string_view blob) : blob_(blob) {}
-  bool take(size_t n, std::string_view& out) {
-    if (blob_.size() - pos_ < n) {
-      return false;
-    }
-    out = blob_.substr(pos_, n);
-    pos_ += n;
-    return true;
-  }
-  bool u32(uint32_t& v) {
-    std::string_view bytes;
-    if (!take(sizeof v, bytes)) {
-      return false;
-    }
-    std::memcpy(&v, bytes.data(), sizeof v);
-    return true;
-  }
-  bool u8(uint8_t& v) {
-    std::string_view bytes;
-    if (!take(1, bytes)) {
-      return false;
-    }
-    v = static_cast<uint8_t>(bytes[0]);
-    return true;
-  }
-  // n + 1 offsets, starting at 0 and non-decreasing; the data that follows them.
-  bool offsets_and_data(uint32_t n, std::vector<uint32_t>& offsets, std::string_view& data) {
-    std::string_view bytes;
-    if (!take((size_t{n} + 1) * sizeof(uint32_t), bytes)) {
-      return false;
-    }
-    offsets.resize(size_t{n} + 1);
-    std::memcpy(offsets.data(), bytes.data(), bytes.size());
-    if (offsets[0] != 0) {
-      return false;
-    }
-    for (uint32_t i = 0; i < n; ++i) {
-      if (offsets[i + 1] < offsets[i]) {
-        return false;
-      }
-    }
-    return take(offsets[n], data);
-  }
-  bool done() const { return pos_ == blob_.size(); }
-
- private:
-  std::string_view blob_;
-  size_t pos_ = 0;
-};
-
 bool valid_bit(std::string_view validity, size_t i) {
   return validity.empty() || ((static_cast<uint8_t>(validity[i / kBitsPerByte]) >> (i % kBitsPerByte)) & 1);
 }
@@ -281,7 +229,7 @@ Parsed<ColumnarBatch> parse_columnar_batch(const core::Schema& schema, std::stri
     result.error = "ERR columnar batch: more columns than the table has";
     return result;
   }
-  if (batch.rows > core::ColumnTable::kMaxRows || !reader.offsets_and_data(batch.rows, batch.key_offsets, batch.key_data)) {
+  if (batch.rows > core::ColumnTable::kMaxRows || reader.offsets_and_data(batch.rows, batch.key_offsets, batch.key_data) != OffsetsCheck::kOk) {
     result.error = "ERR columnar batch: truncated or malformed keys";
     return result;
   }
@@ -308,7 +256,7 @@ Parsed<ColumnarBatch> parse_columnar_batch(const core::Schema& schema, std::stri
     const ColumnTypeSpec spec = schema.column(*id).spec;
     ColumnarBatch::Column col;
     col.id = *id;
-    bool ok = spec.is_variable_width() ? reader.offsets_and_data(batch.rows, col.offsets, col.values)
+    bool ok = spec.is_variable_width() ? reader.offsets_and_data(batch.rows, col.offsets, col.values) == OffsetsCheck::kOk
                                        : reader.take(size_t{batch.rows} * spec.width(), col.values);
     if (ok && has_validity != 0) {
       ok = reader.take(validity_bytes, col.validity);

@@ -246,15 +246,16 @@ void del_command(CommandContext& ctx) {
 
 struct MgetArgs {
   size_t columns_begin = 0;  // args index of the first column
-  size_t columns_end = 0;    // one past the last column (the word KEYS)
+  size_t columns_end = 0;    // one past the last column (the word KEYS or KEYBLOB)
   size_t keys_begin = 0;
-  size_t keys_end = 0;         // one past the last key
+  size_t keys_end = 0;         // one past the last key (or the blob)
   std::string_view format;     // empty: COLUMNAR
+  bool key_blob = false;       // KEYBLOB <blob> instead of KEYS k1 .. kN
 };
 
-// TABLE.MGET name COLUMNS c1 .. cM KEYS k1 .. kN [FORMAT f]: the first "KEYS" after at
-// least one column ends the columns; a trailing "FORMAT f" after at least one key is the
-// option. Nullopt if the shape is wrong.
+// TABLE.MGET name COLUMNS c1 .. cM KEYS k1 .. kN [FORMAT f] (or KEYBLOB blob [FORMAT f]): the
+// first "KEYS" or "KEYBLOB" after at least one column ends the columns; a trailing
+// "FORMAT f" after at least one key is the option. Nullopt if the shape is wrong.
 std::optional<MgetArgs> parse_mget(std::span<const std::string_view> args) {
   constexpr size_t kColumnsWordArg = 2;
   if (args.size() <= kFirstColumnArg || !equals_nocase(args[kColumnsWordArg], "columns")) {
@@ -263,7 +264,8 @@ std::optional<MgetArgs> parse_mget(std::span<const std::string_view> args) {
   MgetArgs m;
   m.columns_begin = kFirstColumnArg;
   for (size_t i = kFirstColumnArg + 1; i < args.size(); ++i) {
-    if (equals_nocase(args[i], "keys")) {
+    m.key_blob = equals_nocase(args[i], "keyblob");
+    if (m.key_blob || equals_nocase(args[i], "keys")) {
       m.columns_end = i;
       break;
     }
@@ -283,12 +285,41 @@ std::optional<MgetArgs> parse_mget(std::span<const std::string_view> args) {
   return m;
 }
 
-KeySpan find_mget_keys(std::span<const std::string_view> args) {
+// The KEYS form only: the runtime has expanded any KEYBLOB (expand_mget_key_blob) before
+// it looks for keys or runs the handler.
+std::optional<MgetArgs> parse_mget_keys(std::span<const std::string_view> args) {
   std::optional<MgetArgs> m = parse_mget(args);
+  return m && !m->key_blob ? m : std::nullopt;
+}
+
+KeySpan find_mget_keys(std::span<const std::string_view> args) {
+  std::optional<MgetArgs> m = parse_mget_keys(args);
   if (!m) {
     return {};
   }
   return KeySpan{m->keys_begin, m->keys_end - 1, 1};
+}
+
+// CommandSpec::rewrite_args of TABLE.MGET: `... KEYBLOB blob [FORMAT f]` becomes
+// `... KEYS k1 .. kN [FORMAT f]` in `out`; other shapes leave `out` empty (the handler
+// answers a malformed one); anything but one blob after KEYBLOB is a syntax error.
+std::string expand_mget_key_blob(std::span<const std::string_view> args, std::vector<std::string_view>& out) {
+  std::optional<MgetArgs> m = parse_mget(args);
+  if (!m || !m->key_blob) {
+    return {};
+  }
+  if (m->keys_end != m->keys_begin + 1) {
+    return std::string(err::kSyntax);
+  }
+  out.assign(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(m->columns_end));
+  out.push_back("KEYS");
+  std::string error = decode_key_blob(args[m->keys_begin], out);
+  if (!error.empty()) {
+    out.clear();
+    return error;
+  }
+  out.insert(out.end(), args.begin() + static_cast<std::ptrdiff_t>(m->keys_end), args.end());  // FORMAT f
+  return {};
 }
 
 std::optional<ReadFormat> parse_format(std::string_view name) {
@@ -305,7 +336,7 @@ std::optional<ReadFormat> parse_format(std::string_view name) {
 }
 
 void mget_command(CommandContext& ctx) {
-  std::optional<MgetArgs> m = parse_mget(ctx.args);
+  std::optional<MgetArgs> m = parse_mget_keys(ctx.args);
   if (!m) {
     ctx.reply.error(err::kSyntax);
     return;

@@ -7,12 +7,12 @@
 //   key i = bytes[off[i], off[i + 1]); no trailing bytes; 1 <= N <= kMaxBlobKeys
 //
 // The runtime expands the blob into the KEYS form before routing (CommandSpec::
-// rewrite_args), so splitting by shard, the handler and the join are those of KEYS.
+// rewrite_args = expand_mget_key_blob in table_commands.cc, which parses the command with
+// TABLE.MGET's own parser), so splitting by shard, the handler and the join are those of KEYS.
 // Pure functions, any thread. Cost: O(N).
 #pragma once
 
 #include <cstddef>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,9 +24,5 @@ inline constexpr size_t kMaxBlobKeys = size_t{1} << 20;
 // Appends the keys of `blob` to `keys` (views into blob). Returns "" or the error reply,
 // e.g. "ERR invalid KEYBLOB: offsets are not non-decreasing".
 std::string decode_key_blob(std::string_view blob, std::vector<std::string_view>& keys);
-
-// CommandSpec::rewrite_args of TABLE.MGET: `... KEYBLOB blob [FORMAT f]` becomes
-// `... KEYS k1 .. kN [FORMAT f]` in `out`; other shapes leave `out` empty.
-std::string expand_mget_key_blob(std::span<const std::string_view> args, std::vector<std::string_view>& out);
 
 }  // namespace tessera::engine
