@@ -5,19 +5,28 @@
 //   - RowGroups: StorageLayout{64}, the 10 float32 interleaved in 40-byte rows (a random
 //                row costs one or two cache lines for all 10 columns).
 // Both run the real ColumnTable code; only the layout differs. "Gather" times the 10
-// gathers of pre-resolved rows; "LookupGather" adds lookup_rows (the whole per-worker read
-// of TABLE.MGET, one gather per column); "LookupGatherFixed" is what TABLE.MGET now does:
-// lookup_rows, then one gather_fixed for all ten columns (one pass per row group). The
-// bytes_per_row counter is memory_bytes() / rows.
+// gathers of pre-resolved rows; "Lookup" times lookup_rows alone; "LookupGather" adds
+// lookup_rows (the whole per-worker read of TABLE.MGET, one gather per column);
+// "LookupGatherFixed" is what TABLE.MGET does: lookup_rows told the columns it will read
+// (their row lines load with the keys), then one gather_fixed for all ten columns (one pass
+// per row group). A batch's keys sit packed in one buffer, as a request's arguments do.
+// "_Cold" cases first evict the caches (a 64 MiB read, not timed), as the server finds them
+// after the client and other processes ran between two batches; "_NoWillRead" is the
+// TABLE.MGET path without telling lookup_rows the columns. The bytes_per_row counter is
+// memory_bytes() / rows.
 //
 // Run: nice -n 19 build/bench/bench_column_gather --benchmark_repetitions=5
+//      (..._Cold --benchmark_enable_random_interleaving=true for A/B pairs)
 //
 // Measured (median CPU time per batch of 1000 x 10; 2-core AMD EPYC, L2 1 MiB, L3 32 MiB,
-// machine shared with other jobs):
+// machine shared with other jobs, so figures move 10-20% between runs; compare cases of
+// one run):
 //   Gather        Columns 99-122 us   RowGroups 58-61 us
-//   LookupGather  Columns 272-360 us  RowGroups 247-258 us
-//   bytes_per_row 69.6 in both (12-byte keys)
+//   LookupGather  Columns 272-360 us  RowGroups 247-258 us (before packed request keys)
+//   bytes_per_row 69.6 in both (12-byte keys, before fixed-width keys)
 // Hence ColumnTable::kDefaultLayout = row groups of up to 64 bytes.
+//   LookupGatherFixed_RowGroups_Cold 145 us vs _NoWillRead 171 us (interleaved, 6 repetitions),
+//   with 64-byte index groups (LineSlotIndex): 153 vs 170 us; bytes_per_row 59.9 -> 60.9.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -98,17 +107,43 @@ Fixture& fixture(bool row_groups) {
   return row_groups ? groups : columns;
 }
 
-void run(benchmark::State& state, bool row_groups, bool with_lookup, bool together = false) {
+// Evicts the table from the caches, as the other work of a server (and the client, and
+// other processes) does between two batches: reads a buffer twice the size of the L3.
+void evict_caches() {
+  static std::vector<uint64_t> junk(64u << 20 >> 3, 1);
+  uint64_t sum = 0;
+  for (size_t i = 0; i < junk.size(); i += 8) {
+    sum += junk[i];
+  }
+  benchmark::DoNotOptimize(sum);
+}
+
+void run(benchmark::State& state, bool row_groups, bool with_lookup, bool together = false,
+         bool gather = true, bool cold = false, bool will_read = true) {
   Fixture& f = fixture(row_groups);
-  std::vector<std::string_view> keys(kBatch);
-  std::vector<uint64_t> hashes(kBatch);
+  // Each batch's keys packed in one buffer, with their hashes, as a request's arguments
+  // are: the key bytes a lookup compares are then sequential, as in the server.
+  std::vector<std::string> packed(kBatches);
+  std::vector<std::vector<std::string_view>> batch_keys(kBatches);
+  std::vector<std::vector<uint64_t>> batch_hashes(kBatches);
+  for (size_t b = 0; b < kBatches; ++b) {
+    for (uint32_t k : f.batches[b]) {
+      packed[b] += f.keys[k];
+      batch_hashes[b].push_back(f.hashes[k]);
+    }
+    size_t at = 0;
+    for (uint32_t k : f.batches[b]) {
+      batch_keys[b].emplace_back(packed[b].data() + at, f.keys[k].size());
+      at += f.keys[k].size();
+    }
+  }
   std::vector<uint32_t> rows(kBatch);
   std::vector<float> out(kBatch * kColumns);
   std::vector<uint8_t> validity((kBatch + 7) / 8 * kColumns);
   std::vector<std::vector<uint32_t>> resolved(kBatches, std::vector<uint32_t>(kBatch));
   for (size_t b = 0; b < kBatches; ++b) {
     for (size_t i = 0; i < kBatch; ++i) {
-      resolved[b][i] = f.table->find_row(f.keys[f.batches[b][i]], f.hashes[f.batches[b][i]], kNow);
+      resolved[b][i] = f.table->find_row(batch_keys[b][i], batch_hashes[b][i], kNow);
     }
   }
   std::vector<uint32_t> columns;
@@ -121,16 +156,21 @@ void run(benchmark::State& state, bool row_groups, bool with_lookup, bool togeth
   }
   size_t b = 0;
   for (auto _ : state) {
+    if (cold) {
+      state.PauseTiming();
+      evict_caches();
+      state.ResumeTiming();
+    }
     const std::vector<uint32_t>* use = &resolved[b];
     if (with_lookup) {
-      for (size_t i = 0; i < kBatch; ++i) {
-        keys[i] = f.keys[f.batches[b][i]];
-        hashes[i] = f.hashes[f.batches[b][i]];
-      }
-      f.table->lookup_rows(keys, hashes, kNow, rows);
+      // TABLE.MGET's path tells the lookup which columns it gathers next.
+      f.table->lookup_rows(batch_keys[b], batch_hashes[b], kNow, rows,
+                           together && will_read ? std::span<const uint32_t>(columns) : std::span<const uint32_t>());
       use = &rows;
     }
-    if (together) {  // TABLE.MGET's path: every column in one gather_fixed call
+    if (!gather) {
+      // lookup only
+    } else if (together) {  // TABLE.MGET's path: every column in one gather_fixed call
       f.table->gather_fixed(columns, *use, outs, vouts);
     } else {
       for (size_t c = 0; c < kColumns; ++c) {
@@ -151,12 +191,22 @@ void BM_Gather_RowGroups(benchmark::State& s) { run(s, true, false); }
 void BM_LookupGather_Columns(benchmark::State& s) { run(s, false, true); }
 void BM_LookupGather_RowGroups(benchmark::State& s) { run(s, true, true); }
 void BM_LookupGatherFixed_RowGroups(benchmark::State& s) { run(s, true, true, true); }
+void BM_Lookup_RowGroups(benchmark::State& s) { run(s, true, true, false, false); }
+void BM_LookupGatherFixed_RowGroups_Cold(benchmark::State& s) { run(s, true, true, true, true, true); }
+void BM_Lookup_RowGroups_Cold(benchmark::State& s) { run(s, true, true, false, false, true); }
+void BM_LookupGatherFixed_RowGroups_Cold_NoWillRead(benchmark::State& s) {
+  run(s, true, true, true, true, true, false);
+}
 
 BENCHMARK(BM_Gather_Columns)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Gather_RowGroups)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_LookupGather_Columns)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_LookupGather_RowGroups)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_LookupGatherFixed_RowGroups)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Lookup_RowGroups)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_LookupGatherFixed_RowGroups_Cold)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Lookup_RowGroups_Cold)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_LookupGatherFixed_RowGroups_Cold_NoWillRead)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -15,6 +15,10 @@ Environment:
   BENCH_DATA=16            -d
   TESSERA_SERVER=build/tessera-server
   TESSERA_FLAGS=""         extra flags for tessera-server (e.g. "--workers 2")
+  TESSERA_VARIANTS=""      several Tessera builds or settings side by side in the same rounds:
+                           "label=[BINARY] [flags];label=..." (a first word containing '/' is
+                           the binary), e.g. "uring=;epoll=--io-backend epoll;
+                           old=/tmp/old-server". Each variant gets its own rows, labelled.
   BENCH_ONLY=tessera|redis run only one side
   BENCH_REPEAT=3           rounds; each round runs every load on both servers back to back
                            (alternating which goes first) and the table shows per-load medians,
@@ -123,16 +127,16 @@ class Proc:
                 self.proc.wait(timeout=30)
 
 
-def start_tessera(extra=(), timeout=60, listener="resp"):
-    """build/tessera-server (or $TESSERA_SERVER) on free ports; None when it is not built.
-    The returned Proc's port is its `listener` ("resp", or "memcache" with the memcached
-    listener on a free port instead of disabled)."""
-    path = os.environ.get("TESSERA_SERVER", os.path.join(ROOT, "build", "tessera-server"))
+def start_tessera(extra=(), timeout=60, listener="resp", path=None, name="tessera"):
+    """build/tessera-server (or `path`, or $TESSERA_SERVER) on free ports; None when it is
+    not built. The returned Proc's port is its `listener` ("resp", or "memcache" with the
+    memcached listener on a free port instead of disabled)."""
+    path = path or os.environ.get("TESSERA_SERVER", os.path.join(ROOT, "build", "tessera-server"))
     if not os.path.exists(path):
         return None
     flags = shlex.split(os.environ.get("TESSERA_FLAGS", "")) + list(extra)
     memcached_port = "auto" if listener == "memcache" else "0"
-    p = Proc("tessera", [path, "--port", "0", "--memcached-port", memcached_port, *flags])
+    p = Proc(name, [path, "--port", "0", "--memcached-port", memcached_port, *flags])
     line = re.compile(rb"^listening " + listener.encode() + rb" 127\.0\.0\.1 (\d+)$", re.M)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -147,16 +151,31 @@ def start_tessera(extra=(), timeout=60, listener="resp"):
     p.fail(f"no 'listening {listener}' line")
 
 
+def tessera_variants():
+    """[(label, binary or None, [flags])] from $TESSERA_VARIANTS; one plain "tessera" when unset."""
+    spec = os.environ.get("TESSERA_VARIANTS", "").strip()
+    if not spec:
+        return [("tessera", None, [])]
+    variants = []
+    for item in filter(None, (part.strip() for part in spec.split(";"))):
+        label, _, rest = item.partition("=")
+        words = shlex.split(rest)
+        binary = words.pop(0) if words and "/" in words[0] else None
+        variants.append((label.strip(), binary, words))
+    return variants
+
+
 def start_sides(only, other, start_other, listener="resp"):
-    """The servers of one comparison, by name: Tessera (unless only == other) and the
-    reference server `other` started by start_other() (unless only == "tessera")."""
+    """The servers of one comparison, by name: each Tessera variant (unless only == other)
+    and the reference server `other` started by start_other() (unless only == "tessera")."""
     servers = {}
     if only in ("", "tessera"):
-        t = start_tessera(listener=listener)
-        if t is None:
-            print(f"note: tessera-server not built; running {other} only", file=sys.stderr)
-        else:
-            servers["tessera"] = t
+        for label, binary, flags in tessera_variants():
+            t = start_tessera(flags, listener=listener, path=binary, name=label)
+            if t is None:
+                print(f"note: {binary or 'tessera-server'} not built; skipping {label}", file=sys.stderr)
+            else:
+                servers[label] = t
     if only in ("", other):
         servers[other] = start_other()
     for name, s in servers.items():
@@ -279,9 +298,10 @@ def main():
         servers = start_sides(only, "redis", start_redis)
         samples = {}
         for round_no in range(repeat):
+            # Rotate who goes first each round (with two servers: alternate).
             order = list(servers.items())
-            if round_no % 2 == 1:
-                order.reverse()
+            k = round_no % len(order)
+            order = order[k:] + order[:k]
             for p in pipelines:
                 for test in tests:
                     for name, s in order:
@@ -298,28 +318,33 @@ def main():
 
     print(f"\nredis-benchmark -c {clients} -n {n} -r {keyspace} -d {data}  "
           f"(CPU = server utime+stime per op; medians of {repeat} rounds)\n")
-    hdr = (f"{'test':<6} {'P':>3} | {'tessera ops/s':>13} {'redis ops/s':>12} {'T/R':>5} | "
+    labels = [name for name in servers if name != "redis"] or ["tessera"]
+    # One row per load and Tessera variant; T is the variant, R is Redis.
+    width = max(6, *(len(f"{test}:{label}") for test in tests for label in labels)) \
+        if len(labels) > 1 else 6
+    hdr = (f"{'test':<{width}} {'P':>3} | {'tessera ops/s':>13} {'redis ops/s':>12} {'T/R':>5} | "
            f"{'p50 T':>6} {'p50 R':>6} | {'p99 T':>6} {'p99 R':>6} | "
            f"{'cpu us/op T':>11} {'R':>6} {'T/R':>5} | {'ctxsw/op T':>10} {'R':>5}")
     print(hdr)
     print("-" * len(hdr))
+    g = lambda d, k: None if d is None else d[k]  # noqa: E731
     for p in pipelines:
         for test in tests:
-            t = results.get(("tessera", test, p))
             r = results.get(("redis", test, p))
-            g = lambda d, k: None if d is None else d[k]  # noqa: E731
-            print(f"{test:<6} {p:>3} | {fmt(g(t, 'rps'), '13,.0f')} {fmt(g(r, 'rps'), '12,.0f')} "
-                  f"{ratio(g(t, 'rps'), g(r, 'rps')):>5} | "
-                  f"{fmt(g(t, 'p50'), '6.3f')} {fmt(g(r, 'p50'), '6.3f')} | "
-                  f"{fmt(g(t, 'p99'), '6.3f')} {fmt(g(r, 'p99'), '6.3f')} | "
-                  f"{fmt(g(t, 'cpu_us_op'), '11.2f')} {fmt(g(r, 'cpu_us_op'), '6.2f')} "
-                  f"{ratio(g(t, 'cpu_us_op'), g(r, 'cpu_us_op')):>5} | "
-                  f"{fmt(g(t, 'ctxsw_op'), '10.3f')} {fmt(g(r, 'ctxsw_op'), '5.3f')}")
+            for label in labels:
+                t = results.get((label, test, p))
+                name = test if len(labels) == 1 else f"{test}:{label}"
+                print(f"{name:<{width}} {p:>3} | {fmt(g(t, 'rps'), '13,.0f')} {fmt(g(r, 'rps'), '12,.0f')} "
+                      f"{ratio(g(t, 'rps'), g(r, 'rps')):>5} | "
+                      f"{fmt(g(t, 'p50'), '6.3f')} {fmt(g(r, 'p50'), '6.3f')} | "
+                      f"{fmt(g(t, 'p99'), '6.3f')} {fmt(g(r, 'p99'), '6.3f')} | "
+                      f"{fmt(g(t, 'cpu_us_op'), '11.2f')} {fmt(g(r, 'cpu_us_op'), '6.2f')} "
+                      f"{ratio(g(t, 'cpu_us_op'), g(r, 'cpu_us_op')):>5} | "
+                      f"{fmt(g(t, 'ctxsw_op'), '10.3f')} {fmt(g(r, 'ctxsw_op'), '5.3f')}")
     print("\nlatencies in ms; T/R = Tessera/Redis (ops/s: higher is better; CPU: lower); "
           "ctxsw/op = the server's context switches per request")
     for name, s in servers.items():
         print(f"{name}: RSS at end {s.rss / 1024:.1f} MiB")
-
 
 if __name__ == "__main__":
     main()

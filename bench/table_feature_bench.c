@@ -11,7 +11,9 @@
  * --redis-port is given).
  *
  * Reads: B batches of K random keys (same seeded sequence for all three) x 10 columns:
- *   Tessera  TABLE.MGET t COLUMNS f0..f9 KEYS k1..kK          (COLUMNAR reply)
+ *   Tessera  TABLE.MGET t COLUMNS f0..f9 KEYS k1..kK          (COLUMNAR reply), or with
+ *            --keyblob TABLE.MGET t COLUMNS f0..f9 KEYBLOB <packed keys> (the same read, the
+ *            keys in one argument: README "Packed keys")
  *   blob     MGET k1..kK
  *   hash     K pipelined HMGET k f0..f9
  * Each batch is timed with the client's wall clock around: formatting the request, the round
@@ -24,6 +26,7 @@
  *          [--tessera-pid PID] [--redis-pid PID] [--redis-hash-pid PID]
  *          [--rows 1000000] [--batches 2000] [--keys 1000] [--ingest-batch 10000]
  *          [--pipeline-rows 1000] [--warmup 50] [--seed 42] [--host 127.0.0.1] [--skip-ingest]
+ *          [--keyblob]
  * Pids are only used to read VmRSS from /proc/PID/status.
  * Output: a results table, and "RESULT name value" lines for scripts.
  */
@@ -322,6 +325,7 @@ static double ingest_redis(redisContext* c, uint32_t rows, uint32_t chunk, int h
 
 enum { SYS_TESSERA, SYS_BLOB, SYS_HASH, NSYS };
 static const char* g_sys_names[NSYS] = {"Tessera TABLE.MGET", "Redis MGET blob", "Redis HMGET hash"};
+static int g_keyblob; /* --keyblob: Tessera reads with KEYBLOB instead of KEYS */
 
 typedef struct {
   int bad_replies;   /* wrong shape */
@@ -332,7 +336,7 @@ typedef struct {
 /* One batch: format, send, receive, decode into out[k * NCOLS + j]. Returns 0 on a shape error. */
 static int read_batch(int sys, redisContext* c, Buf* b, const uint32_t* rows, int k, float* out) {
   b->len = 0;
-  if (sys == SYS_TESSERA) {
+  if (sys == SYS_TESSERA && !g_keyblob) {
     buf_hdr(b, '*', 4 + NCOLS + (size_t)k); /* TABLE.MGET t COLUMNS c.. KEYS k.. */
     buf_str(b, "TABLE.MGET");
     buf_str(b, "t");
@@ -340,6 +344,24 @@ static int read_batch(int sys, redisContext* c, Buf* b, const uint32_t* rows, in
     for (int j = 0; j < NCOLS; ++j) buf_bulk(b, g_cols[j], 2);
     buf_str(b, "KEYS");
     for (int i = 0; i < k; ++i) buf_key(b, rows[i]);
+  } else if (sys == SYS_TESSERA) {
+    buf_hdr(b, '*', 5 + NCOLS); /* TABLE.MGET t COLUMNS c.. KEYBLOB <uint32 N, offsets, keys> */
+    buf_str(b, "TABLE.MGET");
+    buf_str(b, "t");
+    buf_str(b, "COLUMNS");
+    for (int j = 0; j < NCOLS; ++j) buf_bulk(b, g_cols[j], 2);
+    buf_str(b, "KEYBLOB");
+    size_t blob = 4 + 4 * ((size_t)k + 1) + (size_t)k * KEYLEN;
+    buf_hdr(b, '$', blob);
+    buf_reserve(b, blob + 2);
+    unsigned char* p = (unsigned char*)b->p + b->len;
+    put_le32(p, (uint32_t)k);
+    for (int i = 0; i <= k; ++i) put_le32(p + 4 + 4 * (size_t)i, (uint32_t)(i * KEYLEN));
+    char* keys = (char*)p + 4 + 4 * ((size_t)k + 1);
+    for (int i = 0; i < k; ++i) key_of(rows[i], keys + (size_t)i * KEYLEN);
+    b->len += blob;
+    b->p[b->len++] = '\r';
+    b->p[b->len++] = '\n';
   } else if (sys == SYS_BLOB) {
     buf_hdr(b, '*', 1 + (size_t)k);
     buf_str(b, "MGET");
@@ -464,6 +486,7 @@ int main(int argc, char** argv) {
     else if (OPT("--warmup")) warmup = atoi(v);
     else if (OPT("--seed")) seed = strtoull(v, NULL, 10);
     else if (strcmp(a, "--skip-ingest") == 0) skip_ingest = 1;
+    else if (strcmp(a, "--keyblob") == 0) g_keyblob = 1;
     else die("unknown or incomplete option %s (see the header of table_feature_bench.c)", a);
 #undef OPT
   }
@@ -477,9 +500,9 @@ int main(int argc, char** argv) {
   redisContext* cb = connect_to(host, rport);
   redisContext* ch = shared_redis ? cb : connect_to(host, hport);
 
-  printf("table_feature_bench: rows=%u x %d float32, batches=%d x %d keys, ingest batch=%u rows, "
+  printf("table_feature_bench: rows=%u x %d float32, batches=%d x %d keys (Tessera: %s), ingest batch=%u rows, "
          "redis pipeline=%u rows, %s\n",
-         rows, NCOLS, batches, k, ingest_batch, pipeline_rows,
+         rows, NCOLS, batches, k, g_keyblob ? "KEYBLOB" : "KEYS", ingest_batch, pipeline_rows,
          shared_redis ? "one redis (FLUSHALL between layouts)" : "two redis instances (blob, hash)");
   fflush(stdout);
 
@@ -590,6 +613,7 @@ int main(int argc, char** argv) {
          p[0][1] / p[1][1], p[0][2] / p[1][2], mean[0] / mean[1]);
   printf("%-20s %9.3f %9.3f %9.3f %9.3f   target p95 <= 0.08\n", "Tessera / hash", p[0][0] / p[2][0],
          p[0][1] / p[2][1], p[0][2] / p[2][2], mean[0] / mean[2]);
+
 
   if (!skip_ingest) {
     double n = (double)rows;

@@ -14,13 +14,15 @@
 #
 # Usage: bench/table_read_ab.sh build/tessera-server /tmp/other-tessera-server
 #        bench/table_read_ab.sh build/tessera-server "build/tessera-server --workers 2"
-# Environment: ROWS=1000000 BATCHES=600 ROUNDS=4
+# Environment: ROWS=1000000 BATCHES=600 ROUNDS=4 FORM=keys (or keyblob: TABLE.MGET ... KEYBLOB)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROWS="${ROWS:-1000000}"
 BATCHES="${BATCHES:-600}"
 ROUNDS="${ROUNDS:-4}"
+FORM="${FORM:-keys}"
+case "$FORM" in keys) FORM_FLAG=() ;; keyblob) FORM_FLAG=(--keyblob) ;; *) echo "FORM: keys or keyblob" >&2; exit 2 ;; esac
 WARMUP=50  # table_feature_bench's default warm-up batches, also served by the server
 BIN="$ROOT/build/bench/table_feature_bench"
 PYTHON=/usr/bin/python3
@@ -74,16 +76,16 @@ for i in "${!SPECS[@]}"; do
   "$BIN" --tessera-port "$port" --redis-port "$RPORT" --redis-hash-port "$HPORT" --rows "$ROWS" --batches 10 >/dev/null
 done
 
-echo "== TABLE.MGET A/B: $ROUNDS rounds x $BATCHES batches of 1000 keys x 10 float32, $ROWS rows, $(nproc) cores"
+echo "== TABLE.MGET ($FORM) A/B: $ROUNDS rounds x $BATCHES batches of 1000 keys x 10 float32, $ROWS rows, $(nproc) cores"
 for round in $(seq 1 "$ROUNDS"); do
   for i in "${!TPORTS[@]}"; do
     before=$(cpu_ticks "${TPIDS[$i]}")
-    out=$("$BIN" --tessera-port "${TPORTS[$i]}" --redis-port "$RPORT" --redis-hash-port "$HPORT" --rows "$ROWS" --batches "$BATCHES" --skip-ingest)
+    out=$("$BIN" --tessera-port "${TPORTS[$i]}" --redis-port "$RPORT" --redis-hash-port "$HPORT" --rows "$ROWS" --batches "$BATCHES" --skip-ingest "${FORM_FLAG[@]}")
     after=$(cpu_ticks "${TPIDS[$i]}")
     us=$(( (after - before) * 1000000 / TICKS_PER_S / (BATCHES + WARMUP) ))
-    tp50=$(awk '/^RESULT read_p50_ms_tessera/{print $3}' <<<"$out")
-    tp95=$(awk '/^RESULT read_p95_ms_tessera/{print $3}' <<<"$out")
-    rp95=$(awk '/^RESULT read_p95_ms_blob/{print $3}' <<<"$out")
+    tp50=$(awk '/^RESULT read_p50_ms_tessera /{print $3}' <<<"$out")
+    tp95=$(awk '/^RESULT read_p95_ms_tessera /{print $3}' <<<"$out")
+    rp95=$(awk '/^RESULT read_p95_ms_blob /{print $3}' <<<"$out")
     echo "round $round server $i: cpu_us_per_batch $us p50_ms $tp50 p95_ms $tp95 redis_blob_p95_ms $rp95" \
          "p95_ratio $(awk -v a="$tp95" -v b="$rp95" 'BEGIN{printf "%.3f", a / b}')" | tee -a "$WORK/rounds"
   done

@@ -95,7 +95,7 @@ int64_t ColumnTable::expire_at_ms(uint32_t row) const {
 
 uint32_t ColumnTable::find_row(std::string_view key, uint64_t hash, int64_t now_ms) const {
   size_t slot = index_.find(hash, [&](uint32_t r) { return key_equals(r, key); });
-  if (slot == SlotIndex::kNotFound) {
+  if (slot == LineSlotIndex::kNotFound) {
     return kNoRow;
   }
   uint32_t row = index_.handle(slot);
@@ -103,14 +103,45 @@ uint32_t ColumnTable::find_row(std::string_view key, uint64_t hash, int64_t now_
 }
 
 void ColumnTable::lookup_rows(std::span<const std::string_view> keys, std::span<const uint64_t> hashes,
-                              int64_t now_ms, std::span<uint32_t> rows_out) const {
+                              int64_t now_ms, std::span<uint32_t> rows_out,
+                              std::span<const uint32_t> will_read) const {
   // Staged in waves over chunks of the batch: every load of a wave is independent of the
   // others, so the core overlaps their cache misses (memory-level parallelism), where a
   // key-by-key walk waits for two or three dependent misses per key (index group -> [key
-  // offset ->] key bytes). rows_out holds each key's candidate row between waves. A chunk's
-  // lines stay in cache from one wave to the next. The first two stages use demand loads,
-  // not prefetches (see RowKeys::touch_locate). A wave of 64 keys puts about 200 lines in
-  // flight and keeps them in L1/L2 until the last stage reads them.
+  // offset ->] key bytes -> row). rows_out holds each key's candidate row between waves. A
+  // chunk's lines stay in cache from one wave to the next. The first two stages use demand
+  // loads, not prefetches (see RowKeys::touch_locate). A wave of 64 keys puts about 200-300
+  // lines in flight and keeps them in L1/L2 until the last stage (and the gather) reads them.
+  //
+  // The second stage also loads the candidate row's cells in the row groups of `will_read`:
+  // the gather that follows would otherwise wait for them in a pass of its own (cold
+  // caches, as between two batches: bench_column_gather's *_Cold cases).
+  struct Touch {
+    const uint8_t* base;
+    size_t stride;
+    size_t lo;    // first byte of the row the reads need
+    size_t last;  // last byte of the row the reads need
+  };
+  Touch touches[kMaxTouchedGroups];
+  size_t touch_count = 0;
+  for (uint32_t c : will_read) {
+    const Placement& p = placement_[c];
+    if (p.width == 0 || groups_[p.group].cells.empty()) {
+      continue;
+    }
+    const Group& g = groups_[p.group];
+    const auto* base = reinterpret_cast<const uint8_t*>(g.cells.data());
+    Touch* t = std::find_if(touches, touches + touch_count, [&](const Touch& x) { return x.base == base; });
+    if (t == touches + touch_count) {
+      if (touch_count == kMaxTouchedGroups) {
+        continue;
+      }
+      *t = Touch{base, g.stride, p.offset, p.offset + p.width - 1};
+      ++touch_count;
+    }
+    t->lo = std::min<size_t>(t->lo, p.offset);
+    t->last = std::max<size_t>(t->last, p.offset + p.width - 1);
+  }
   constexpr size_t kWave = 64;
   const size_t n = keys.size();
   for (size_t begin = 0; begin < n; begin += kWave) {
@@ -122,8 +153,13 @@ void ColumnTable::lookup_rows(std::span<const std::string_view> keys, std::span<
     if (row_capacity_ != 0) {
       for (size_t i = begin; i < end; ++i) {
         uint32_t cand = index_.first_tag_match(hashes[i]);
-        rows_out[i] = cand < rows_ ? cand : 0;
-        sink += keys_.touch_locate(rows_out[i]);
+        cand = cand < rows_ ? cand : 0;
+        rows_out[i] = cand;
+        sink += keys_.touch_locate(cand);
+        for (size_t t = 0; t < touch_count; ++t) {
+          const uint8_t* row = touches[t].base + size_t{cand} * touches[t].stride;
+          sink += row[touches[t].lo] + row[touches[t].last];  // both lines of a row that straddles two
+        }
       }
       asm volatile("" : : "r"(sink));  // keeps the loads
       if (!keys_.fixed()) {
@@ -311,7 +347,7 @@ void ColumnTable::set_expiry(uint32_t row, int64_t expire_at_ms) {
 uint32_t ColumnTable::upsert_row(std::string_view key, uint64_t hash, int64_t now_ms) {
   size_t slot = index_.find(hash, [&](uint32_t r) { return key_equals(r, key); });
   uint32_t row;
-  if (slot == SlotIndex::kNotFound) {
+  if (slot == LineSlotIndex::kNotFound) {
     row = insert_row(key, hash);
   } else {
     row = index_.handle(slot);

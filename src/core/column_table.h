@@ -6,7 +6,7 @@
 // column_schema.h for the cell encoding) and formats gathered columns into replies.
 //
 // Layout:
-//   - Rows are numbered 0..row_limit()-1. A key->row index (SlotIndex: 1-byte tag + 4-byte
+//   - Rows are numbered 0..row_limit()-1. A key->row index (LineSlotIndex: 1-byte tag + 4-byte
 //     row per slot) finds a key's row; RowKeys holds each row's key (a fixed-width array
 //     while all keys have one length, else offsets into a key heap); a live bitmap marks
 //     rows in use.
@@ -92,9 +92,14 @@ class ColumnTable {
   // ---- Reads. `hash` is hash_key(key) (xxh3-64, computed once for routing). ----
 
   // rows_out[i] = the row of keys[i], or kNoRow if absent or expired at now_ms.
+  // `will_read`: fixed-width columns the caller gathers next; their row-group lines are
+  // loaded together with each key, so those cache misses overlap the key's and the gather
+  // finds the rows in cache (at most kMaxTouchedGroups groups; others load in the gather).
   // REQUIRES: keys.size() == hashes.size() == rows_out.size().
   void lookup_rows(std::span<const std::string_view> keys, std::span<const uint64_t> hashes,
-                   int64_t now_ms, std::span<uint32_t> rows_out) const;
+                   int64_t now_ms, std::span<uint32_t> rows_out,
+                   std::span<const uint32_t> will_read = {}) const;
+  static constexpr size_t kMaxTouchedGroups = 4;
   uint32_t find_row(std::string_view key, uint64_t hash, int64_t now_ms) const;
 
   // Fixed-width gather: out gets rows.size() packed cells of column `column` in request
@@ -231,7 +236,7 @@ class ColumnTable {
   std::vector<ByteBuffer> validity_;  // per column; empty until the first non-null write
   std::vector<size_t> null_rows_;     // per column: live rows whose cell is null
 
-  SlotIndex index_;
+  LineSlotIndex index_;  // one cache line per probe: batch reads wait on the lines they touch
   RowKeys keys_;
   ByteBuffer live_;         // bitmap
   ByteBuffer expiry_;       // int64 per row; empty until the first expiring write

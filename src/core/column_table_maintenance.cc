@@ -50,7 +50,7 @@ void ColumnTable::erase_row(uint32_t row, size_t slot) {
 
 bool ColumnTable::erase(std::string_view key, uint64_t hash, int64_t now_ms) {
   size_t slot = index_.find(hash, [&](uint32_t r) { return key_equals(r, key); });
-  if (slot == SlotIndex::kNotFound) {
+  if (slot == LineSlotIndex::kNotFound) {
     return false;
   }
   uint32_t row = index_.handle(slot);
@@ -90,13 +90,13 @@ void ColumnTable::ensure_index_room() {
     return;
   }
   size_t slots = (index_.used() + 1) * kIndexGrowLoadDen / kIndexGrowLoadNum;
-  rebuild_index((slots + SlotIndex::kGroupSize - 1) / SlotIndex::kGroupSize);
+  rebuild_index((slots + LineSlotIndex::kGroupSize - 1) / LineSlotIndex::kGroupSize);
 }
 
 void ColumnTable::rebuild_index(size_t groups) {
   // Cost: O(rows_) with one hash_key per live row; amortized O(1) per insert because the
   // fresh index is only 3/5 full.
-  SlotIndex fresh(groups);
+  LineSlotIndex fresh(groups);
   const uint64_t* live = live_.as<uint64_t>();
   for (uint32_t r = 0; r < rows_; ++r) {
     if (test_bit(live, r)) {
@@ -204,8 +204,8 @@ void ColumnTable::shrink_one() {
     }
   }
   size_t need = (index_.used() + 1) * kIndexGrowLoadDen / kIndexGrowLoadNum;
-  if (index_.capacity() > SlotIndex::kGroupSize && index_.capacity() > need * kIndexShrinkRatio) {
-    rebuild_index((need + SlotIndex::kGroupSize - 1) / SlotIndex::kGroupSize);
+  if (index_.capacity() > LineSlotIndex::kGroupSize && index_.capacity() > need * kIndexShrinkRatio) {
+    rebuild_index((need + LineSlotIndex::kGroupSize - 1) / LineSlotIndex::kGroupSize);
   }
 }
 

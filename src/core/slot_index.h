@@ -1,9 +1,16 @@
 // SlotIndex: the open-addressing index of a KeyTable and a ColumnTable (private to
 // src/core). Slots come in groups of kGroupSize; each slot is a 1-byte control (kEmpty,
 // kDeleted, or a 7-bit hash tag for a full slot) and a 32-bit handle (a SlabArena handle or
-// a row number). A group is stored as one 80-byte record, [16 control bytes][16 handles],
-// so a probe touches two adjacent cache lines of one page, where parallel control and
-// handle arrays cost two pages (two TLB misses) per probe. Same memory: 5 bytes per slot. A key's home group is fastrange(hash, groups) = (hash * groups) >> 64,
+// a row number). A group is stored as one record, [16 control bytes][kGroupSize handles],
+// so a probe touches one page, where parallel control and handle arrays cost two pages (two
+// TLB misses) per probe. Two geometries (BasicSlotIndex<kSlots>):
+//   - SlotIndex, 16 slots: 80-byte records over two cache lines, 5 bytes per slot (the
+//     KeyTable, whose bytes per key are the budget);
+//   - LineSlotIndex, 12 slots: 64-byte records, one cache line per probe, 5.33 bytes per slot
+//     (the ColumnTable, whose batch reads wait on the lines they touch: a 1000-key
+//     TABLE.MGET on cold caches, bench_column_gather's *_Cold cases).
+// Control bytes past kGroupSize are padding that never matches (masked off).
+// A key's home group is fastrange(hash, groups) = (hash * groups) >> 64,
 // so any group count works and group order is monotone in hash order; probing visits
 // the following groups linearly (wrapping) and stops at the first group with an empty
 // slot. Group matching uses SSE2 (compare 16 control bytes at once, movemask).
@@ -31,44 +38,49 @@
 
 namespace tessera::core {
 
-class SlotIndex {
+template <size_t kSlots>
+class BasicSlotIndex {
+  static_assert(kSlots >= 1 && kSlots <= 16);
+
  public:
-  static constexpr size_t kGroupSize = 16;
+  static constexpr size_t kGroupSize = kSlots;
   static constexpr uint8_t kEmpty = 0x80;
   static constexpr uint8_t kDeleted = 0xFE;
   static constexpr uint8_t kTagMask = 0x7F;
   static constexpr size_t kNotFound = ~size_t{0};
 
-  SlotIndex() = default;
-  explicit SlotIndex(size_t groups) : groups_(groups) {
+  BasicSlotIndex() = default;
+  explicit BasicSlotIndex(size_t groups) : groups_(groups) {
     size_t bytes = groups * kGroupBytes;
     if (bytes >= kHugePageBytes) {
       mem_ = static_cast<uint8_t*>(huge_alloc(bytes));  // see huge_pages.h
     } else {
-      mem_ = static_cast<uint8_t*>(std::aligned_alloc(kGroupSize, bytes));
+      // Cache-line aligned, so a 64-byte group is exactly one line (aligned_alloc wants a
+      // size that is a multiple of the alignment).
+      mem_ = static_cast<uint8_t*>(std::aligned_alloc(kLineBytes, (bytes + kLineBytes - 1) / kLineBytes * kLineBytes));
       if (mem_ == nullptr) {
         throw std::bad_alloc();
       }
     }
     for (size_t g = 0; g < groups; ++g) {
-      std::memset(ctrl_at(g), kEmpty, kGroupSize);
+      std::memset(ctrl_at(g), kEmpty, kCtrlBytes);
     }
   }
-  ~SlotIndex() {
+  ~BasicSlotIndex() {
     if (mem_ != nullptr && bytes() >= kHugePageBytes) {
       huge_free(mem_, bytes());
     } else {
       std::free(mem_);
     }
   }
-  SlotIndex(SlotIndex&& o) noexcept { swap(o); }
-  SlotIndex& operator=(SlotIndex&& o) noexcept {
-    SlotIndex tmp(std::move(o));
+  BasicSlotIndex(BasicSlotIndex&& o) noexcept { swap(o); }
+  BasicSlotIndex& operator=(BasicSlotIndex&& o) noexcept {
+    BasicSlotIndex tmp(std::move(o));
     swap(tmp);
     return *this;
   }
-  SlotIndex(const SlotIndex&) = delete;
-  SlotIndex& operator=(const SlotIndex&) = delete;
+  BasicSlotIndex(const BasicSlotIndex&) = delete;
+  BasicSlotIndex& operator=(const BasicSlotIndex&) = delete;
 
   size_t groups() const { return groups_; }
   size_t capacity() const { return groups_ * kGroupSize; }
@@ -102,7 +114,7 @@ class SlotIndex {
     }
   }
 
-  // Loads the home group of `hash` (both of its lines) and returns a value the caller
+  // Loads the home group of `hash` (each of its lines) and returns a value the caller
   // sinks so the loads are kept: for batch lookups whose first touch of a line may miss
   // the TLB, where a demand load walks the page tables and a prefetch may be dropped.
   uint64_t touch(uint64_t hash) const {
@@ -132,7 +144,7 @@ class SlotIndex {
   uint32_t match_tag(size_t g, uint8_t tag) const { return match_byte(g, tag); }
   uint32_t match_empty(size_t g) const { return match_byte(g, kEmpty); }
   uint32_t match_free(size_t g) const {  // empty or deleted: the high bit is set
-    return static_cast<uint32_t>(_mm_movemask_epi8(load(g)));
+    return static_cast<uint32_t>(_mm_movemask_epi8(load(g))) & kGroupMask;
   }
   uint32_t match_full(size_t g) const { return ~match_free(g) & kGroupMask; }
 
@@ -188,29 +200,34 @@ class SlotIndex {
   }
 
  private:
-  static constexpr size_t kGroupBytes = kGroupSize * (1 + sizeof(uint32_t));  // 80: 16-aligned
+  static constexpr size_t kLineBytes = 64;
+  static constexpr size_t kCtrlBytes = 16;  // one SSE2 load; bytes past kGroupSize are padding
+  static constexpr size_t kGroupBytes = kCtrlBytes + kGroupSize * sizeof(uint32_t);  // 16-aligned
   static constexpr uint32_t kGroupMask = (1u << kGroupSize) - 1;
 
   uint8_t* ctrl_at(size_t g) const { return mem_ + g * kGroupBytes; }
-  uint32_t* handles_at(size_t g) const { return reinterpret_cast<uint32_t*>(ctrl_at(g) + kGroupSize); }
+  uint32_t* handles_at(size_t g) const { return reinterpret_cast<uint32_t*>(ctrl_at(g) + kCtrlBytes); }
   __m128i load(size_t g) const {
     return _mm_load_si128(reinterpret_cast<const __m128i*>(ctrl_at(g)));
   }
   uint32_t match_byte(size_t g, uint8_t b) const {
     __m128i v = _mm_set1_epi8(static_cast<char>(b));
-    return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(load(g), v)));
+    return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(load(g), v))) & kGroupMask;
   }
-  void swap(SlotIndex& o) noexcept {
+  void swap(BasicSlotIndex& o) noexcept {
     std::swap(mem_, o.mem_);
     std::swap(groups_, o.groups_);
     std::swap(used_, o.used_);
     std::swap(deleted_, o.deleted_);
   }
 
-  uint8_t* mem_ = nullptr;  // groups_ records of [kGroupSize control bytes][kGroupSize uint32 handles]
+  uint8_t* mem_ = nullptr;  // groups_ records of [kCtrlBytes control bytes][kGroupSize uint32 handles]
   size_t groups_ = 0;
   size_t used_ = 0;
   size_t deleted_ = 0;
 };
+
+using SlotIndex = BasicSlotIndex<16>;      // 80-byte groups: the KeyTable
+using LineSlotIndex = BasicSlotIndex<12>;  // 64-byte groups, one cache line: the ColumnTable
 
 }  // namespace tessera::core

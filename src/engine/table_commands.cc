@@ -365,7 +365,7 @@ void mget_command(CommandContext& ctx) {
     hashes[i] = ctx.hash(m->keys_begin + i);
   }
   std::vector<uint32_t> rows(n);
-  table->rows.lookup_rows(ctx.args.subspan(m->keys_begin, n), hashes, ctx.now_ms, rows);
+  table->rows.lookup_rows(ctx.args.subspan(m->keys_begin, n), hashes, ctx.now_ms, rows, columns);
   write_table_read(ctx.reply, TableRead{table->rows, columns, rows}, *format, !ctx.key_positions.empty());
 }
 

@@ -286,7 +286,8 @@ void StageThread::route_multi_key(Connection* conn, uint64_t seq, const engine::
   for (size_t i = first; i <= last && i < argc; i += step) {
     uint64_t h = core::hash_key(args[i]);
     key_hash.push_back(h);
-    key_worker.push_back(static_cast<uint32_t>(h % workers));
+    // No division per key on one worker (a TABLE.MGET carries a thousand keys).
+    key_worker.push_back(workers == 1 ? 0 : static_cast<uint32_t>(h % workers));
     single = single && key_worker.back() == key_worker.front();
   }
   const uint32_t total_keys = static_cast<uint32_t>(key_worker.size());
@@ -294,8 +295,10 @@ void StageThread::route_multi_key(Connection* conn, uint64_t seq, const engine::
     CommandBatch& batch = command_batch_for(key_worker.empty() ? 0 : key_worker.front());
     uint32_t begin = static_cast<uint32_t>(batch.spans.size());
     size_t k = 0;
+    size_t next_key = first;  // the keys are args first, first + step, ... up to last
     for (size_t i = 0; i < argc; ++i) {
-      bool is_key = i >= first && i <= last && (i - first) % step == 0;
+      bool is_key = i == next_key && i <= last;
+      next_key += is_key ? step : 0;
       batch.add_arg(args[i], is_key ? key_hash[k++] : 0);
     }
     batch.commands.push_back(CommandRecord{conn, seq, &spec, begin, static_cast<uint32_t>(argc),
