@@ -158,7 +158,10 @@ void ColumnTable::lookup_rows(std::span<const std::string_view> keys, std::span<
         sink += keys_.touch_locate(cand);
         for (size_t t = 0; t < touch_count; ++t) {
           const uint8_t* row = touches[t].base + size_t{cand} * touches[t].stride;
-          sink += row[touches[t].lo] + row[touches[t].last];  // both lines of a row that straddles two
+          // The first and last line of the bytes read: all of them unless a cell is wider
+          // than a line (a long vector column, whose middle lines then load in the gather).
+          // A false candidate (or row 0 for no match) costs a wasted line, nothing more.
+          sink += row[touches[t].lo] + row[touches[t].last];
         }
       }
       asm volatile("" : : "r"(sink));  // keeps the loads

@@ -1,9 +1,10 @@
-// SlotIndex: the open-addressing index of a KeyTable and a ColumnTable (private to
-// src/core). Slots come in groups of kGroupSize; each slot is a 1-byte control (kEmpty,
-// kDeleted, or a 7-bit hash tag for a full slot) and a 32-bit handle (a SlabArena handle or
-// a row number). A group is stored as one record, [16 control bytes][kGroupSize handles],
-// so a probe touches one page, where parallel control and handle arrays cost two pages (two
-// TLB misses) per probe. Two geometries (BasicSlotIndex<kSlots>):
+// BasicSlotIndex: the open-addressing index of a KeyTable (SlotIndex) and a ColumnTable
+// (LineSlotIndex), private to src/core. Slots come in groups of kGroupSize; each slot is a
+// 1-byte control (kEmpty, kDeleted, or a 7-bit hash tag for a full slot) and a 32-bit handle
+// (a SlabArena handle or a row number). A group is stored as one record, [16 control
+// bytes][kGroupSize handles], so a probe touches one page (an 80-byte group straddles a page
+// boundary once per 4 KiB), where parallel control and handle arrays cost two pages (two TLB
+// misses) per probe. Two geometries (BasicSlotIndex<kSlots>):
 //   - SlotIndex, 16 slots: 80-byte records over two cache lines, 5 bytes per slot (the
 //     KeyTable, whose bytes per key are the budget);
 //   - LineSlotIndex, 12 slots: 64-byte records, one cache line per probe, 5.33 bytes per slot
@@ -40,7 +41,8 @@ namespace tessera::core {
 
 template <size_t kSlots>
 class BasicSlotIndex {
-  static_assert(kSlots >= 1 && kSlots <= 16);
+  // Groups stay 16-byte aligned (the SSE2 control load) when kSlots is a multiple of 4.
+  static_assert(kSlots >= 4 && kSlots <= 16 && kSlots % 4 == 0);
 
  public:
   static constexpr size_t kGroupSize = kSlots;
@@ -114,7 +116,8 @@ class BasicSlotIndex {
     }
   }
 
-  // Loads the home group of `hash` (each of its lines) and returns a value the caller
+  // Loads the home group of `hash` (its first and last byte: both lines of an 80-byte
+  // group, the one line of a 64-byte group twice) and returns a value the caller
   // sinks so the loads are kept: for batch lookups whose first touch of a line may miss
   // the TLB, where a demand load walks the page tables and a prefetch may be dropped.
   uint64_t touch(uint64_t hash) const {

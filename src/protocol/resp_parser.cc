@@ -121,6 +121,33 @@ bool parse_ll(const char* s, size_t len, int64_t& value) {
   return true;
 }
 
+// A bulk header as clients send it, "$<digits>\r" plus the byte after the '\r', read in one
+// pass: at most kFastDigits digits (no overflow), no sign, no leading zero unless the length
+// is 0, and at most max_len. Returns the header's length up to the '\r' (0 when the header
+// is anything else or incomplete: the general path then handles it, errors included).
+constexpr size_t kFastDigits = 18;
+size_t fast_bulk_header(std::string_view input, size_t pos, int64_t max_len, int64_t& len) {
+  const char* p = input.data() + pos;
+  const char* end = input.data() + input.size();
+  if (end - p < 4 || p[0] != '$') {  // the shortest header is "$0\r" plus one byte
+    return 0;
+  }
+  const char* digits = p + 1;
+  const char* limit = std::min(end - 1, digits + kFastDigits);  // a byte must follow '\r'
+  const char* q = digits;
+  uint64_t v = 0;
+  while (q < limit && static_cast<unsigned char>(*q - '0') < 10) {
+    v = v * 10 + static_cast<uint64_t>(*q - '0');
+    ++q;
+  }
+  if (q == digits || q == limit || *q != '\r' || (*digits == '0' && q - digits > 1) ||
+      v > static_cast<uint64_t>(max_len)) {
+    return 0;
+  }
+  len = static_cast<int64_t>(v);
+  return static_cast<size_t>(q - p);
+}
+
 }  // namespace
 
 void RespParser::reset() {
@@ -227,6 +254,14 @@ ParseResult RespParser::parse_multibulk(std::string_view input,
   }
 
   while (multibulk_left_ > 0) {
+    if (bulk_len_ < 0 && scan_offset_ == 0) {
+      int64_t len;
+      if (size_t header = fast_bulk_header(input, pos, limits_.proto_max_bulk_len, len); header != 0) {
+        scanned_bytes_ += header + 1;  // as find_header_end counts: through the '\r'
+        pos += header + kCrlfLen;
+        bulk_len_ = len;
+      }
+    }
     if (bulk_len_ < 0) {
       size_t cr = find_header_end(input, pos);
       if (cr == kNoCr) {

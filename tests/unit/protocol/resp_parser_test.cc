@@ -244,6 +244,27 @@ TEST_CASE("proto-max-bulk-len: 512 MiB is accepted from its header, one more is 
   CHECK(parse_all(limited, "*1\r\n$10\r\n0123456789\r\n").commands.size() == 1);
 }
 
+TEST_CASE("bulk headers: the one-pass path (up to 18 digits) and the general one agree") {
+  RespLimits unlimited;
+  unlimited.proto_max_bulk_len = INT64_MAX;
+  // 18 digits (one pass) and 19 digits (general path): both are lengths still to arrive.
+  for (std::string digits : {std::string("100000000000000000"), std::string("1000000000000000000")}) {
+    RespParser parser(unlimited);
+    std::vector<std::string_view> args;
+    std::string header = "*1\r\n$" + digits + "\r\n";
+    CHECK(parser.parse(header, args).status == ParseStatus::kNeedMore);
+    CHECK(parser.needed_hint() == header.size() + std::stoull(digits) + 2);
+  }
+  // Past INT64_MAX, a zero with a leading zero, and a header missing the byte after '\r'.
+  CHECK(parse_error("*1\r\n$10000000000000000000\r\n", unlimited) == "ERR Protocol error: invalid bulk length");
+  CHECK(parse_error("*1\r\n$00\r\n") == "ERR Protocol error: invalid bulk length");
+  RespParser parser;
+  std::vector<std::string_view> args;
+  CHECK(parser.parse("*1\r\n$3\r", args).status == ParseStatus::kNeedMore);
+  RespParser fresh;
+  CHECK(parse_all(fresh, "*2\r\n$0\r\n\r\n$3\r\nabc\r\n").commands.at(0) == Args{"", "abc"});
+}
+
 TEST_CASE("inline line arriving byte by byte is scanned once") {
   std::string line = "SET k " + std::string(60000, 'x') + "\r\n";
   RespParser parser;
