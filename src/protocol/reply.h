@@ -13,11 +13,13 @@
 // Thread safety: plain values; a buffer is filled by one thread and then handed over.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string_view>
-#include <vector>
+#include <utility>
 
 namespace tessera::protocol {
 
@@ -39,34 +41,73 @@ enum class ReplyTag : uint8_t {
 };
 
 // Growable byte buffer holding encoded model values. Reused across batches (clear() keeps
-// capacity).
+// capacity). Grown bytes are not zeroed: a table read reserves its column bulks (tens of
+// KiB) and fills them in place, and every small reply is written right after grow().
 class ReplyBuffer {
  public:
-  void clear() { bytes_.clear(); }
-  size_t size() const { return bytes_.size(); }
-  size_t capacity() const { return bytes_.capacity(); }
-  bool empty() const { return bytes_.empty(); }
-  const char* data() const { return bytes_.data(); }
+  ReplyBuffer() = default;
+  ReplyBuffer(ReplyBuffer&& o) noexcept
+      : bytes_(std::move(o.bytes_)), size_(std::exchange(o.size_, 0)), capacity_(std::exchange(o.capacity_, 0)) {}
+  ReplyBuffer& operator=(ReplyBuffer&& o) noexcept {
+    bytes_ = std::move(o.bytes_);
+    size_ = std::exchange(o.size_, 0);
+    capacity_ = std::exchange(o.capacity_, 0);
+    return *this;
+  }
+  ReplyBuffer(const ReplyBuffer& o) { append(o.view()); }
+  ReplyBuffer& operator=(const ReplyBuffer& o) {
+    if (this != &o) {
+      clear();
+      append(o.view());
+    }
+    return *this;
+  }
+
+  void clear() { size_ = 0; }
+  size_t size() const { return size_; }
+  size_t capacity() const { return capacity_; }
+  bool empty() const { return size_ == 0; }
+  const char* data() const { return bytes_.get(); }
   // Writable bytes, for filling space reserved earlier (grow() may move them: keep offsets).
-  char* data() { return bytes_.data(); }
-  std::string_view view() const { return {bytes_.data(), bytes_.size()}; }
+  char* data() { return bytes_.get(); }
+  std::string_view view() const { return {bytes_.get(), size_}; }
   std::string_view view(size_t from, size_t to) const { return view().substr(from, to - from); }
   // Appends n uninitialised bytes and returns where they start.
   char* grow(size_t n) {
-    size_t old = bytes_.size();
-    bytes_.resize(old + n);
-    return bytes_.data() + old;
+    if (n > capacity_ - size_) {
+      reallocate(std::max({capacity_ * 2, size_ + n, kMinCapacity}));
+    }
+    char* at = bytes_.get() + size_;
+    size_ += n;
+    return at;
   }
   void append(std::string_view s) {
     if (!s.empty()) {  // an empty view may have a null data(), which memcpy may not take
       std::memcpy(grow(s.size()), s.data(), s.size());
     }
   }
-  void truncate(size_t n) { bytes_.resize(n); }
-  void reserve(size_t n) { bytes_.reserve(n); }
+  // REQUIRES: n <= size().
+  void truncate(size_t n) { size_ = n; }
+  void reserve(size_t n) {
+    if (n > capacity_) {
+      reallocate(n);
+    }
+  }
 
  private:
-  std::vector<char> bytes_;
+  static constexpr size_t kMinCapacity = 64;
+  void reallocate(size_t capacity) {
+    auto fresh = std::make_unique_for_overwrite<char[]>(capacity);
+    if (size_ != 0) {
+      std::memcpy(fresh.get(), bytes_.get(), size_);
+    }
+    bytes_ = std::move(fresh);
+    capacity_ = capacity;
+  }
+
+  std::unique_ptr<char[]> bytes_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
 };
 
 // Appends model values to a ReplyBuffer. Aggregates are written header-first: call
