@@ -12,8 +12,9 @@
 // per row group). A batch's keys sit packed in one buffer, as a request's arguments do.
 // "_Cold" cases first evict the caches (a 64 MiB read, not timed), as the server finds them
 // after the client and other processes ran between two batches; "_NoWillRead" is the
-// TABLE.MGET path without telling lookup_rows the columns. The bytes_per_row counter is
-// memory_bytes() / rows.
+// TABLE.MGET path without telling lookup_rows the columns; RandomLines_Cold is the floor
+// under them: 1000 independent random cache-line loads from 64 MiB of huge pages on
+// evicted caches. The bytes_per_row counter is memory_bytes() / rows.
 //
 // Run: nice -n 19 build/bench/bench_column_gather --benchmark_repetitions=5
 //      (..._Cold --benchmark_enable_random_interleaving=true for A/B pairs)
@@ -27,15 +28,20 @@
 // Hence ColumnTable::kDefaultLayout = row groups of up to 64 bytes.
 //   LookupGatherFixed_RowGroups_Cold 145 us vs _NoWillRead 171 us (interleaved, 6 repetitions),
 //   with 64-byte index groups (LineSlotIndex): 153 vs 170 us; bytes_per_row 59.9 -> 60.9.
+//   Later, a slower hour: LookupGatherFixed_RowGroups_Cold 168-172 us, _NoWillRead 190-196
+//   us, RandomLines_Cold 37-42 us (37-42 ns per line).
 #include <benchmark/benchmark.h>
 
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "core/column_table.h"
+#include "core/huge_pages.h"
 #include "core/key_table.h"
 
 namespace {
@@ -118,9 +124,20 @@ void evict_caches() {
   benchmark::DoNotOptimize(sum);
 }
 
-void run(benchmark::State& state, bool row_groups, bool with_lookup, bool together = false,
-         bool gather = true, bool cold = false, bool will_read = true) {
-  Fixture& f = fixture(row_groups);
+// One benchmark case: the storage layout, whether keys are looked up (else the rows are
+// resolved beforehand), how the columns are gathered, whether lookup_rows is told the
+// columns (TABLE.MGET's path), and whether the caches are evicted before each batch.
+enum class Gather : uint8_t { kNone, kPerColumn, kFixed };
+struct Case {
+  bool row_groups = true;
+  bool lookup = false;
+  Gather gather = Gather::kPerColumn;
+  bool will_read = false;
+  bool cold = false;
+};
+
+void run(benchmark::State& state, const Case& k) {
+  Fixture& f = fixture(k.row_groups);
   // Each batch's keys packed in one buffer, with their hashes, as a request's arguments
   // are: the key bytes a lookup compares are then sequential, as in the server.
   std::vector<std::string> packed(kBatches);
@@ -156,23 +173,20 @@ void run(benchmark::State& state, bool row_groups, bool with_lookup, bool togeth
   }
   size_t b = 0;
   for (auto _ : state) {
-    if (cold) {
+    if (k.cold) {
       state.PauseTiming();
       evict_caches();
       state.ResumeTiming();
     }
     const std::vector<uint32_t>* use = &resolved[b];
-    if (with_lookup) {
-      // TABLE.MGET's path tells the lookup which columns it gathers next.
+    if (k.lookup) {
       f.table->lookup_rows(batch_keys[b], batch_hashes[b], kNow, rows,
-                           together && will_read ? std::span<const uint32_t>(columns) : std::span<const uint32_t>());
+                           k.will_read ? std::span<const uint32_t>(columns) : std::span<const uint32_t>());
       use = &rows;
     }
-    if (!gather) {
-      // lookup only
-    } else if (together) {  // TABLE.MGET's path: every column in one gather_fixed call
+    if (k.gather == Gather::kFixed) {  // TABLE.MGET's path: every column in one gather_fixed call
       f.table->gather_fixed(columns, *use, outs, vouts);
-    } else {
+    } else if (k.gather == Gather::kPerColumn) {
       for (size_t c = 0; c < kColumns; ++c) {
         f.table->gather(static_cast<uint32_t>(c), *use, reinterpret_cast<std::byte*>(out.data() + c * kBatch),
                         validity.data() + c * ((kBatch + 7) / 8));
@@ -186,16 +200,50 @@ void run(benchmark::State& state, bool row_groups, bool with_lookup, bool togeth
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBatch));
 }
 
-void BM_Gather_Columns(benchmark::State& s) { run(s, false, false); }
-void BM_Gather_RowGroups(benchmark::State& s) { run(s, true, false); }
-void BM_LookupGather_Columns(benchmark::State& s) { run(s, false, true); }
-void BM_LookupGather_RowGroups(benchmark::State& s) { run(s, true, true); }
-void BM_LookupGatherFixed_RowGroups(benchmark::State& s) { run(s, true, true, true); }
-void BM_Lookup_RowGroups(benchmark::State& s) { run(s, true, true, false, false); }
-void BM_LookupGatherFixed_RowGroups_Cold(benchmark::State& s) { run(s, true, true, true, true, true); }
-void BM_Lookup_RowGroups_Cold(benchmark::State& s) { run(s, true, true, false, false, true); }
+// The floor under the _Cold cases: 1000 independent loads of random cache lines of a 64 MiB
+// huge-page buffer per batch (about what a 1M-row table spans), caches evicted first.
+void BM_RandomLines_Cold(benchmark::State& state) {
+  constexpr size_t kBytes = size_t{64} << 20;
+  constexpr size_t kLines = kBytes / tessera::core::kCacheLineBytes;
+  auto* mem = static_cast<uint8_t*>(tessera::core::huge_alloc(kBytes));
+  std::memset(mem, 1, kBytes);
+  std::mt19937_64 rng(kSeed);
+  std::vector<uint32_t> lines(kBatch * kBatches);
+  for (auto& l : lines) {
+    l = static_cast<uint32_t>(rng() % kLines);
+  }
+  size_t b = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    evict_caches();
+    state.ResumeTiming();
+    uint64_t sum = 0;
+    for (size_t i = 0; i < kBatch; ++i) {
+      sum += mem[size_t{lines[b * kBatch + i]} * tessera::core::kCacheLineBytes];
+    }
+    benchmark::DoNotOptimize(sum);
+    b = (b + 1) % kBatches;
+  }
+  tessera::core::huge_free(mem, kBytes);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kBatch));
+}
+
+void BM_Gather_Columns(benchmark::State& s) { run(s, {.row_groups = false}); }
+void BM_Gather_RowGroups(benchmark::State& s) { run(s, {}); }
+void BM_LookupGather_Columns(benchmark::State& s) { run(s, {.row_groups = false, .lookup = true}); }
+void BM_LookupGather_RowGroups(benchmark::State& s) { run(s, {.lookup = true}); }
+void BM_LookupGatherFixed_RowGroups(benchmark::State& s) {
+  run(s, {.lookup = true, .gather = Gather::kFixed, .will_read = true});
+}
+void BM_Lookup_RowGroups(benchmark::State& s) { run(s, {.lookup = true, .gather = Gather::kNone}); }
+void BM_LookupGatherFixed_RowGroups_Cold(benchmark::State& s) {
+  run(s, {.lookup = true, .gather = Gather::kFixed, .will_read = true, .cold = true});
+}
+void BM_Lookup_RowGroups_Cold(benchmark::State& s) {
+  run(s, {.lookup = true, .gather = Gather::kNone, .cold = true});
+}
 void BM_LookupGatherFixed_RowGroups_Cold_NoWillRead(benchmark::State& s) {
-  run(s, true, true, true, true, true, false);
+  run(s, {.lookup = true, .gather = Gather::kFixed, .cold = true});
 }
 
 BENCHMARK(BM_Gather_Columns)->Unit(benchmark::kMicrosecond);
@@ -207,6 +255,7 @@ BENCHMARK(BM_Lookup_RowGroups)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_LookupGatherFixed_RowGroups_Cold)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Lookup_RowGroups_Cold)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_LookupGatherFixed_RowGroups_Cold_NoWillRead)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RandomLines_Cold)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -54,14 +54,8 @@ class ReplyBuffer {
     capacity_ = std::exchange(o.capacity_, 0);
     return *this;
   }
-  ReplyBuffer(const ReplyBuffer& o) { append(o.view()); }
-  ReplyBuffer& operator=(const ReplyBuffer& o) {
-    if (this != &o) {
-      clear();
-      append(o.view());
-    }
-    return *this;
-  }
+  ReplyBuffer(const ReplyBuffer&) = delete;
+  ReplyBuffer& operator=(const ReplyBuffer&) = delete;
 
   void clear() { size_ = 0; }
   size_t size() const { return size_; }
