@@ -66,8 +66,12 @@ std::string_view RowKeys::variable_key(uint32_t row) const {
 
 void RowKeys::set_capacity(uint32_t rows) {
   capacity_ = rows;
+  if (embedded_) {
+    return;
+  }
   if (width_ != 0) {
     fixed_.resize(size_t{rows} * width_);
+    own_fixed();
   } else if (!undecided_) {
     offsets_.resize(size_t{rows} * sizeof(uint32_t));
   }
@@ -79,6 +83,7 @@ void RowKeys::assign(uint32_t row, std::string_view key, const uint64_t* live, u
     if (!key.empty() && key.size() <= kMaxFixedBytes) {
       width_ = static_cast<uint32_t>(key.size());
       fixed_.resize(size_t{capacity_} * width_);
+      own_fixed();
     } else {
       offsets_.resize(size_t{capacity_} * sizeof(uint32_t));
     }
@@ -87,7 +92,7 @@ void RowKeys::assign(uint32_t row, std::string_view key, const uint64_t* live, u
     to_variable(live, used_rows);
   }
   if (width_ != 0) {
-    std::memcpy(fixed_.data() + size_t{row} * width_, key.data(), width_);
+    std::memcpy(fixed_at(row), key.data(), width_);
     return;
   }
   size_t entry = kMaxVarintBytes + key.size();
@@ -108,7 +113,7 @@ void RowKeys::release(uint32_t row) {
 
 void RowKeys::move(uint32_t from, uint32_t to) {
   if (width_ != 0) {
-    std::memcpy(fixed_.data() + size_t{to} * width_, fixed_.data() + size_t{from} * width_, width_);
+    std::memcpy(fixed_at(to), fixed_at(from), width_);
   } else {
     uint32_t* offsets = offsets_.as<uint32_t>();
     offsets[to] = offsets[from];
@@ -138,7 +143,21 @@ void RowKeys::to_variable(const uint64_t* live, uint32_t used_rows) {
     }
   }
   width_ = 0;
+  embedded_ = false;
   fixed_.resize(0);
+  base_ = nullptr;
+  stride_ = 0;
+}
+
+void RowKeys::embed(std::byte* base, size_t stride) {
+  // Cost: O(capacity), once per partition.
+  for (uint32_t r = 0; r < capacity_; ++r) {
+    std::memcpy(base + size_t{r} * stride, fixed_at(r), width_);
+  }
+  fixed_.resize(0);
+  base_ = base;
+  stride_ = stride;
+  embedded_ = true;
 }
 
 }  // namespace tessera::core

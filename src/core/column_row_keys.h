@@ -10,6 +10,14 @@
 // The first key of an empty partition picks the mode; a key of another length switches a
 // fixed partition to variable for good, once (O(rows)).
 //
+// Embedded fixed keys: the owner may move fixed keys into rows of its own storage (embed():
+// row r's key at base + r * stride), so that a lookup finds a row's key on the line(s) of
+// the row's cells instead of a line of its own (ColumnTable puts them at the end of the
+// rows of its first row group, column_table.h). The owner then sizes that storage (set_capacity
+// only records the capacity) and calls rebase() whenever it moves. A switch to variable
+// reads the keys from there and ends the embedding (embedded() turns false; the owner then
+// takes the key bytes out of its rows).
+//
 // Invariants: storage has room for capacity() rows; a live row's key is readable with
 // key(); a hole's slot holds stale bytes (fixed) or nothing the heap still counts (variable).
 //
@@ -32,17 +40,19 @@ class RowKeys {
   static constexpr size_t kMaxHeapBytes = size_t{1} << 32;  // uint32 offsets
 
   bool fixed() const { return width_ != 0; }
+  uint32_t width() const { return width_; }  // 0 unless fixed
+  bool embedded() const { return embedded_; }
   uint32_t capacity() const { return capacity_; }
 
   std::string_view key(uint32_t row) const {
     if (width_ != 0) {
-      return {reinterpret_cast<const char*>(fixed_.data()) + size_t{row} * width_, width_};
+      return {reinterpret_cast<const char*>(fixed_at(row)), width_};
     }
     return variable_key(row);
   }
   bool equals(uint32_t row, std::string_view k) const {
     if (width_ != 0) {
-      return k.size() == width_ && fixed_equal(fixed_.data() + size_t{row} * width_, k.data(), width_);
+      return k.size() == width_ && fixed_equal(fixed_at(row), k.data(), width_);
     }
     return variable_key(row) == k;
   }
@@ -55,7 +65,7 @@ class RowKeys {
   // offset is in, prefetch_bytes() starts loading a variable key's bytes (no-op if fixed).
   uint64_t touch_locate(uint32_t row) const {
     if (width_ != 0) {
-      const auto* p = reinterpret_cast<const uint8_t*>(fixed_.data()) + size_t{row} * width_;
+      const auto* p = reinterpret_cast<const uint8_t*>(fixed_at(row));
       return uint64_t{p[0]} + p[width_ - 1];  // both lines of a key that straddles two
     }
     return offsets_.empty() ? 0 : offsets_.as<uint32_t>()[row];
@@ -66,8 +76,13 @@ class RowKeys {
     }
   }
 
-  // Room for `rows` rows; rows below min(rows, old capacity) keep their keys.
+  // Room for `rows` rows; rows below min(rows, old capacity) keep their keys. When embedded,
+  // the owner has already sized its storage and calls rebase().
   void set_capacity(uint32_t rows);
+  // Fixed keys move to base + r * stride (room for capacity() rows, owned by the caller,
+  // which keeps it alive and calls rebase() when it moves). REQUIRES: fixed(), !embedded().
+  void embed(std::byte* base, size_t stride);
+  void rebase(std::byte* base) { base_ = base; }
   // Stores the key of a new row (row < capacity(); rows [0, used_rows) may be live per the
   // `live` bitmap, which a mode switch or heap rewrite reads). Throws std::length_error when
   // a variable heap cannot hold it even after dropping its garbage; nothing changes then.
@@ -115,11 +130,17 @@ class RowKeys {
 
   std::string_view variable_key(uint32_t row) const;
   void to_variable(const uint64_t* live, uint32_t used_rows);
+  const std::byte* fixed_at(uint32_t row) const { return base_ + size_t{row} * stride_; }
+  std::byte* fixed_at(uint32_t row) { return base_ + size_t{row} * stride_; }
+  void own_fixed() { base_ = fixed_.data(), stride_ = width_; }  // after fixed_ changes
 
   uint32_t width_ = 0;  // fixed key length; 0 = variable (or no key stored yet)
+  bool embedded_ = false;
+  std::byte* base_ = nullptr;  // fixed: row r's key at base_ + r * stride_ (fixed_ or embedded)
+  size_t stride_ = 0;
   bool undecided_ = true;  // no key stored since the partition was created
   uint32_t capacity_ = 0;
-  ByteBuffer fixed_;    // fixed: capacity_ * width_ bytes
+  ByteBuffer fixed_;    // fixed, not embedded: capacity_ * width_ bytes
   ByteBuffer offsets_;  // variable: uint32 per row into heap_
   VarHeap heap_;        // variable: varint length + bytes per live key
 };

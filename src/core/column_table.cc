@@ -48,7 +48,8 @@ int64_t scatter_cells(std::byte* base, size_t stride, size_t width, uint64_t* va
 
 }  // namespace
 
-ColumnTable::ColumnTable(const Schema& schema, StorageLayout layout) : schema_(schema) {
+ColumnTable::ColumnTable(const Schema& schema, StorageLayout layout)
+    : schema_(schema), embed_keys_(layout.embed_keys) {
   placement_.resize(schema.size());
   validity_.resize(schema.size());
   null_rows_.resize(schema.size());
@@ -72,6 +73,9 @@ ColumnTable::ColumnTable(const Schema& schema, StorageLayout layout) : schema_(s
     p.offset = g.stride;
     g.stride += p.width;
     g.members.push_back(c);
+  }
+  for (Group& g : groups_) {
+    g.cell_bytes = g.stride;
   }
 }
 
@@ -124,6 +128,7 @@ void ColumnTable::lookup_rows(std::span<const std::string_view> keys, std::span<
   };
   Touch touches[kMaxTouchedGroups];
   size_t touch_count = 0;
+  bool key_touched = false;  // an embedded key is loaded by the touch of its row group
   for (uint32_t c : will_read) {
     const Placement& p = placement_[c];
     if (p.width == 0 || groups_[p.group].cells.empty()) {
@@ -141,6 +146,10 @@ void ColumnTable::lookup_rows(std::span<const std::string_view> keys, std::span<
     }
     t->lo = std::min<size_t>(t->lo, p.offset);
     t->last = std::max<size_t>(t->last, p.offset + p.width - 1);
+    if (p.group == key_group_) {  // the key ends the row: one range covers cells and key
+      t->last = g.stride - 1;
+      key_touched = true;
+    }
   }
   constexpr size_t kWave = 64;
   const size_t n = keys.size();
@@ -155,7 +164,9 @@ void ColumnTable::lookup_rows(std::span<const std::string_view> keys, std::span<
         uint32_t cand = index_.first_tag_match(hashes[i]);
         cand = cand < rows_ ? cand : 0;
         rows_out[i] = cand;
-        sink += keys_.touch_locate(cand);
+        if (!key_touched) {
+          sink += keys_.touch_locate(cand);
+        }
         for (size_t t = 0; t < touch_count; ++t) {
           const uint8_t* row = touches[t].base + size_t{cand} * touches[t].stride;
           // The first and last line of the bytes read: all of them unless a cell is wider
@@ -306,9 +317,11 @@ uint32_t ColumnTable::insert_row(std::string_view key, uint64_t hash) {
   try {
     keys_.assign(row, key, live_.as<uint64_t>(), rows_);
   } catch (const std::length_error&) {
+    unembed_keys_if_variable();
     holes_.push_back(row);
     throw;
   }
+  unembed_keys_if_variable();
   set_bit(live_.as<uint64_t>(), row);
   ++live_rows_;
   for (size_t& nulls : null_rows_) {
@@ -383,8 +396,38 @@ void ColumnTable::ensure_column_storage(uint32_t column) {
   if (p.width == 0) {
     var_[p.group].refs.resize(size_t{row_capacity_} * sizeof(uint64_t));
   } else if (Group& g = groups_[p.group]; g.cells.empty()) {
-    g.cells.resize(size_t{row_capacity_} * g.stride);
+    if (embed_keys_ && key_group_ == kNoKeyGroup && keys_.fixed() &&
+        g.cell_bytes + keys_.width() <= kCacheLineBytes) {
+      embed_keys(p.group);
+    } else {
+      g.cells.resize(size_t{row_capacity_} * g.stride);
+    }
   }
+}
+
+void ColumnTable::embed_keys(uint32_t group) {
+  // Cost: O(row capacity), with the allocation of the group it comes with.
+  Group& g = groups_[group];
+  g.stride = g.cell_bytes + keys_.width();
+  g.cells.resize(size_t{row_capacity_} * g.stride);
+  keys_.embed(g.cells.data() + g.cell_bytes, g.stride);
+  key_group_ = group;
+}
+
+void ColumnTable::unembed_keys_if_variable() {
+  // Cost: O(row capacity), once per partition (keys never go back to fixed).
+  if (key_group_ == kNoKeyGroup || keys_.embedded()) {
+    return;
+  }
+  Group& g = groups_[key_group_];
+  ByteBuffer cells;
+  cells.resize(size_t{row_capacity_} * g.cell_bytes);
+  for (uint32_t r = 0; r < row_capacity_; ++r) {
+    std::memcpy(cells.data() + size_t{r} * g.cell_bytes, g.cells.data() + size_t{r} * g.stride, g.cell_bytes);
+  }
+  g.cells = std::move(cells);
+  g.stride = g.cell_bytes;
+  key_group_ = kNoKeyGroup;
 }
 
 std::byte* ColumnTable::cell_ptr(uint32_t row, uint32_t column) {

@@ -17,7 +17,7 @@ size_t ColumnTable::index_slot_of(uint32_t row) const {
 void ColumnTable::reset_cells(uint32_t row) {
   for (Group& g : groups_) {
     if (!g.cells.empty()) {
-      std::memset(g.cells.data() + size_t{row} * g.stride, 0, g.stride);
+      std::memset(g.cells.data() + size_t{row} * g.stride, 0, g.cell_bytes);  // an embedded key stays
     }
   }
   for (VarColumn& vc : var_) {
@@ -70,6 +70,9 @@ void ColumnTable::set_row_capacity(uint32_t rows) {
     if (!g.cells.empty()) {
       g.cells.resize(size_t{rows} * g.stride);
     }
+  }
+  if (key_group_ != kNoKeyGroup) {
+    keys_.rebase(groups_[key_group_].cells.data() + groups_[key_group_].cell_bytes);
   }
   for (VarColumn& vc : var_) {
     if (!vc.refs.empty()) {
@@ -124,6 +127,7 @@ void ColumnTable::move_row(uint32_t from, uint32_t to) {
   // REQUIRES: from is live, to is a hole (all cells null and zero).
   size_t slot = index_slot_of(from);
   index_.set_handle(slot, to);
+  keys_.move(from, to);  // first: the group loop below clears an embedded key's old row
   for (Group& g : groups_) {
     if (!g.cells.empty()) {
       std::byte* src = g.cells.data() + size_t{from} * g.stride;
@@ -145,7 +149,6 @@ void ColumnTable::move_row(uint32_t from, uint32_t to) {
       clear_bit(words, from);
     }
   }
-  keys_.move(from, to);
   if (!expiry_.empty()) {
     int64_t* exp = expiry_.as<int64_t>();
     exp[to] = exp[from];

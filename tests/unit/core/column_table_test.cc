@@ -443,6 +443,83 @@ TEST_CASE("sparse columns cost nothing until written") {
   CHECK(out == std::vector<double>{0, 0, 5});
 }
 
+// Fixed-width keys move into the rows of the first allocated row group (column_table.h,
+// "Embedded keys"): they must survive growth through mremap, row resets, compaction moves
+// and the switch to variable keys, which takes them out again.
+TEST_CASE("embedded fixed keys: growth, reset, compaction, switch to variable keys") {
+  Schema schema;
+  for (int i = 0; i < 10; ++i) {
+    REQUIRE_FALSE(schema.add_column("f" + std::to_string(i), ColumnTypeSpec{ColumnType::kFloat32, 0}).has_value());
+  }
+  schema.set_ttl_ms(1000);
+  ColumnTable t(schema);
+  constexpr int kRows = 120000;  // group cells of 6 MB: grown with mremap
+  auto key = [](int i) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "e:%08d", i);
+    return std::string(buf);
+  };
+  auto f32 = [](const float& v) { return std::string_view(reinterpret_cast<const char*>(&v), sizeof v); };
+  for (int i = 0; i < kRows; ++i) {
+    std::string k = key(i);
+    uint32_t row = t.upsert_row(k, hash_key(k), 0);
+    float v = static_cast<float>(i);
+    t.set_cell(row, static_cast<uint32_t>(i % 10), f32(v));
+  }
+  auto check_all = [&](int step, int64_t now_ms) {
+    for (int i = 0; i < kRows; i += step) {
+      std::string k = key(i);
+      uint32_t row = t.find_row(k, hash_key(k), now_ms);
+      REQUIRE(row != kNoRow);
+      CHECK(t.key_of(row) == k);
+      float v = static_cast<float>(i);
+      CHECK(*t.read_cell(row, static_cast<uint32_t>(i % 10)) == f32(v));
+    }
+  };
+  CHECK(t.keys_embedded());
+  check_all(1, 0);
+  // An expired row written again is reset to all-null and keeps its key.
+  uint32_t row7 = t.upsert_row(key(7), hash_key(key(7)), 5000);
+  CHECK_FALSE(t.read_cell(row7, 7).has_value());
+  CHECK(t.find_row(key(7), hash_key(key(7)), 5000) == row7);
+  CHECK(t.key_of(row7) == key(7));
+  float seven = 7;
+  t.set_cell(row7, 7, f32(seven));
+  // Delete most rows (at a time the others have not expired) and compact: rows move down.
+  for (int i = 0; i < kRows; ++i) {
+    if (i % 10 != 7) {
+      REQUIRE(t.erase(key(i), hash_key(key(i)), 0));
+    }
+  }
+  while (t.compact_step(1000) != 0) {
+  }
+  CHECK(t.row_limit() == kRows / 10);
+  for (int i = 7; i < kRows; i += 10) {
+    std::string k = key(i);
+    uint32_t row = t.upsert_row(k, hash_key(k), 0);  // refreshes the TTL of the survivors
+    CHECK(t.key_of(row) == k);
+  }
+  auto check_survivors = [&]() {
+    for (int i = 7; i < kRows; i += 10) {
+      std::string k = key(i);
+      uint32_t row = t.find_row(k, hash_key(k), 0);
+      REQUIRE(row != kNoRow);
+      CHECK(t.key_of(row) == k);
+      float v = static_cast<float>(i);
+      CHECK(*t.read_cell(row, 7) == f32(v));
+    }
+  };
+  check_survivors();
+  // A key of another length: keys become variable and leave the rows; cells stay.
+  uint32_t odd = t.upsert_row("odd", hash_key("odd"), 0);
+  float one = 1;
+  t.set_cell(odd, 0, f32(one));
+  CHECK_FALSE(t.keys_embedded());
+  check_survivors();
+  CHECK(t.key_of(t.find_row("odd", hash_key("odd"), 0)) == "odd");
+  CHECK(*t.read_cell(odd, 0) == f32(one));
+}
+
 TEST_CASE("partial upsert keeps other columns; in-place update; ttl restarts on write") {
   Schema schema;
   REQUIRE_FALSE(schema.add_column("a", ColumnTypeSpec{ColumnType::kInt32, 0}).has_value());
