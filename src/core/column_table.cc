@@ -317,11 +317,15 @@ uint32_t ColumnTable::insert_row(std::string_view key, uint64_t hash) {
   try {
     keys_.assign(row, key, live_.as<uint64_t>(), rows_);
   } catch (const std::length_error&) {
-    unembed_keys_if_variable();
+    if (key_group_ != kNoKeyGroup && !keys_.embedded()) {
+      unembed_keys();
+    }
     holes_.push_back(row);
     throw;
   }
-  unembed_keys_if_variable();
+  if (key_group_ != kNoKeyGroup && !keys_.embedded()) {  // keys_ just switched to variable
+    unembed_keys();
+  }
   set_bit(live_.as<uint64_t>(), row);
   ++live_rows_;
   for (size_t& nulls : null_rows_) {
@@ -378,12 +382,20 @@ uint32_t ColumnTable::upsert_row(std::string_view key, uint64_t hash, int64_t no
 
 void ColumnTable::upsert_rows(std::span<const std::string_view> keys, std::span<const uint64_t> hashes,
                               int64_t now_ms, std::span<uint32_t> rows_out) {
+  // In waves, as lookup_rows: load the home groups of a wave's keys first (independent
+  // misses that overlap), then upsert them from cache.
+  constexpr size_t kWave = 64;
   const size_t n = keys.size();
-  for (size_t i = 0; i < n; ++i) {
-    if (i + kPrefetchDistance < n) {
-      index_.prefetch(hashes[i + kPrefetchDistance]);
+  for (size_t begin = 0; begin < n; begin += kWave) {
+    const size_t end = std::min(n, begin + kWave);
+    uint64_t sink = 0;
+    for (size_t i = begin; i < end; ++i) {
+      sink += index_.touch(hashes[i]);
     }
-    rows_out[i] = upsert_row(keys[i], hashes[i], now_ms);
+    asm volatile("" : : "r"(sink));  // keeps the loads
+    for (size_t i = begin; i < end; ++i) {
+      rows_out[i] = upsert_row(keys[i], hashes[i], now_ms);
+    }
   }
 }
 
@@ -414,11 +426,8 @@ void ColumnTable::embed_keys(uint32_t group) {
   key_group_ = group;
 }
 
-void ColumnTable::unembed_keys_if_variable() {
+void ColumnTable::unembed_keys() {
   // Cost: O(row capacity), once per partition (keys never go back to fixed).
-  if (key_group_ == kNoKeyGroup || keys_.embedded()) {
-    return;
-  }
   Group& g = groups_[key_group_];
   ByteBuffer cells;
   cells.resize(size_t{row_capacity_} * g.cell_bytes);

@@ -232,7 +232,7 @@ class ColumnTable {
   void set_row_capacity(uint32_t rows);
   void ensure_column_storage(uint32_t column);
   void embed_keys(uint32_t group);  // allocates the group's cells with the keys in its rows
-  void unembed_keys_if_variable();  // after keys_ switched to variable: cells-only rows
+  void unembed_keys();  // after keys_ switched to variable: rows of cells only again
   void ensure_index_room();
   void rebuild_index(size_t groups);
   void shrink_one();

@@ -1,6 +1,7 @@
 // ColumnTable upkeep: deletes, row-array growth and shrink, index and heap rebuilds, incremental
 // compaction, the active expiry sweep, cursor scans and memory accounting (see
 // column_table.h for the invariants these preserve).
+#include <algorithm>
 #include <cstring>
 
 #include "core/column_table.h"
@@ -99,11 +100,26 @@ void ColumnTable::ensure_index_room() {
 void ColumnTable::rebuild_index(size_t groups) {
   // Cost: O(rows_) with one hash_key per live row; amortized O(1) per insert because the
   // fresh index is only 3/5 full.
+  // In chunks: hash a chunk's keys (sequential reads), prefetch their home groups, then
+  // insert them, so the inserts' cache misses overlap instead of one per row in turn.
   LineSlotIndex fresh(groups);
   const uint64_t* live = live_.as<uint64_t>();
-  for (uint32_t r = 0; r < rows_; ++r) {
-    if (test_bit(live, r)) {
-      fresh.insert(hash_key(key_of(r)), r);
+  constexpr uint32_t kChunk = 64;
+  uint64_t hashes[kChunk];
+  uint32_t rows[kChunk];
+  for (uint32_t begin = 0; begin < rows_; begin += kChunk) {
+    const uint32_t end = std::min(rows_, begin + kChunk);
+    uint32_t n = 0;
+    for (uint32_t r = begin; r < end; ++r) {
+      if (test_bit(live, r)) {
+        hashes[n] = hash_key(key_of(r));
+        rows[n] = r;
+        fresh.prefetch(hashes[n]);
+        ++n;
+      }
+    }
+    for (uint32_t i = 0; i < n; ++i) {
+      fresh.insert(hashes[i], rows[i]);
     }
   }
   index_ = std::move(fresh);
