@@ -133,6 +133,8 @@ class ColumnTable {
   // One cell, for human-readable replies: nullopt if null. The view is valid until the next
   // mutating call. REQUIRES: row is live.
   std::optional<std::string_view> read_cell(uint32_t row, uint32_t column) const;
+  // The row's key; like read_cell's, the view is valid until the next mutating call (any
+  // write may move the keys: into a row group, or out to a key heap).
   std::string_view key_of(uint32_t row) const;
   int64_t expire_at_ms(uint32_t row) const;  // 0 = none
 

@@ -107,10 +107,10 @@ void ColumnTable::rebuild_index(size_t groups) {
   constexpr uint32_t kChunk = 64;
   uint64_t hashes[kChunk];
   uint32_t rows[kChunk];
-  for (uint32_t begin = 0; begin < rows_; begin += kChunk) {
-    const uint32_t end = std::min(rows_, begin + kChunk);
+  for (uint64_t begin = 0; begin < rows_; begin += kChunk) {  // 64-bit: rows_ may be near 2^32
+    const uint64_t end = std::min<uint64_t>(rows_, begin + kChunk);
     uint32_t n = 0;
-    for (uint32_t r = begin; r < end; ++r) {
+    for (auto r = static_cast<uint32_t>(begin); r < end; ++r) {
       if (test_bit(live, r)) {
         hashes[n] = hash_key(key_of(r));
         rows[n] = r;

@@ -638,3 +638,76 @@ TEST_CASE("large tables keep their cells across mremap growth and compaction shr
 }
 
 }  // namespace
+
+// Embedded keys of every width class (1 byte to kMaxFixedBytes), in both layouts: embedded
+// exactly when key and the first allocated group's cells fit one line; reads through
+// lookup_rows (with will_read) and key_of after deletes and compaction, and again after a
+// key of another length takes them out.
+TEST_CASE("embedded keys of many widths, both layouts") {
+  for (size_t width : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 40, 55, 56, 63, 64}) {
+    for (uint32_t layout : {0U, 64U}) {
+      CAPTURE(width);
+      CAPTURE(layout);
+      Schema schema;
+      REQUIRE_FALSE(schema.add_column("b", ColumnTypeSpec{ColumnType::kBool, 0}).has_value());
+      REQUIRE_FALSE(schema.add_column("f", ColumnTypeSpec{ColumnType::kFloat64, 0}).has_value());
+      ColumnTable t(schema, StorageLayout{layout});
+      const int n = width == 1 ? 200 : 3000;
+      auto key = [&](int i) {  // distinct keys of exactly `width` bytes
+        std::string k(width, 'a');
+        for (size_t j = 0; j < width && j < sizeof(int); ++j) {
+          k[width - 1 - j] = static_cast<char>((i >> (8 * j)) & 0xFF);
+        }
+        return k;
+      };
+      auto f64 = [](const double& v) { return std::string_view(reinterpret_cast<const char*>(&v), sizeof v); };
+      std::map<std::string, double> model;
+      for (int i = 0; i < n; ++i) {
+        std::string k = key(i);
+        uint32_t r = t.upsert_row(k, hash_key(k), 0);
+        double v = i * 1.5;
+        t.set_cell(r, 1, f64(v));  // first write: allocates f's group (f alone, or b and f)
+        if (i % 3 == 0) {
+          t.set_cell(r, 0, std::string_view("\x01", 1));
+        }
+        model[k] = v;
+      }
+      // Row groups: b and f share a 9-byte group. Pure columns: f's group comes first, and
+      // when the key does not fit next to f, b's 1-byte group takes it.
+      const size_t smallest_fit = layout == 0 ? 1 : 1 + sizeof(double);
+      CHECK(t.keys_embedded() == (width + smallest_fit <= 64));
+      for (int i = 0; i < n; i += 2) {
+        std::string k = key(i);
+        REQUIRE(t.erase(k, hash_key(k), 0));
+        model.erase(k);
+      }
+      while (t.compact_step(7) != 0) {
+      }
+      auto check = [&]() {
+        std::vector<std::string> ks;
+        std::vector<uint64_t> hs;
+        for (const auto& [k, v] : model) {
+          ks.push_back(k);
+          hs.push_back(hash_key(k));
+        }
+        std::vector<std::string_view> views(ks.begin(), ks.end());
+        std::vector<uint32_t> rows(ks.size());
+        std::vector<uint32_t> will_read{0, 1};
+        t.lookup_rows(views, hs, 0, rows, will_read);
+        for (size_t i = 0; i < ks.size(); ++i) {
+          REQUIRE(rows[i] != kNoRow);
+          CHECK(t.key_of(rows[i]) == ks[i]);
+          CHECK(*t.read_cell(rows[i], 1) == f64(model[ks[i]]));
+        }
+      };
+      check();
+      std::string odd(width == 64 ? 3 : width + 1, 'z');
+      uint32_t r = t.upsert_row(odd, hash_key(odd), 0);
+      double minus_one = -1;
+      t.set_cell(r, 1, f64(minus_one));
+      model[odd] = minus_one;
+      CHECK_FALSE(t.keys_embedded());
+      check();
+    }
+  }
+}
