@@ -616,7 +616,6 @@ int main(int argc, char** argv) {
   printf("%-20s %9.3f %9.3f %9.3f %9.3f   target p95 <= 0.08\n", "Tessera / hash", p[0][0] / p[2][0],
          p[0][1] / p[2][1], p[0][2] / p[2][2], mean[0] / mean[2]);
 
-
   if (!skip_ingest) {
     double n = (double)rows;
     printf("\n== Ingestion and memory: %u rows ==\n", rows);

@@ -317,15 +317,11 @@ uint32_t ColumnTable::insert_row(std::string_view key, uint64_t hash) {
   try {
     keys_.assign(row, key, live_.as<uint64_t>(), rows_);
   } catch (const std::length_error&) {
-    if (key_group_ != kNoKeyGroup && !keys_.embedded()) {
-      unembed_keys();
-    }
+    unembed_keys_if_switched();  // the switch may have happened before the throw
     holes_.push_back(row);
     throw;
   }
-  if (key_group_ != kNoKeyGroup && !keys_.embedded()) {  // keys_ just switched to variable
-    unembed_keys();
-  }
+  unembed_keys_if_switched();
   set_bit(live_.as<uint64_t>(), row);
   ++live_rows_;
   for (size_t& nulls : null_rows_) {

@@ -235,6 +235,11 @@ class ColumnTable {
   void ensure_column_storage(uint32_t column);
   void embed_keys(uint32_t group);  // allocates the group's cells with the keys in its rows
   void unembed_keys();  // after keys_ switched to variable: rows of cells only again
+  void unembed_keys_if_switched() {  // inline: insert_row calls it for every new row
+    if (key_group_ != kNoKeyGroup && !keys_.embedded()) {
+      unembed_keys();
+    }
+  }
   void ensure_index_room();
   void rebuild_index(size_t groups);
   void shrink_one();
