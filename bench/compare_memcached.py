@@ -54,7 +54,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare_redis import fmt, median_result, ratio, start_memcached, start_sides  # noqa: E402  (shared)
+from compare_redis import (build_c_tool, fmt, median_result, ratio, start_memcached,  # noqa: E402  (shared)
+                           start_sides)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 LOADGEN_SRC = os.path.join(ROOT, "bench", "mc_load.c")
@@ -65,16 +66,7 @@ TARGETS = {"1": (0.8, 1.0), "16": (0.2, 3.0)}
 
 
 def build_loadgen():
-    if os.path.exists(LOADGEN) and os.path.getmtime(LOADGEN) >= os.path.getmtime(LOADGEN_SRC):
-        return
-    os.makedirs(os.path.dirname(LOADGEN), exist_ok=True)
-    argv = ["cc", "-std=c11", "-O2", "-Wall", "-Wextra", "-pthread", "-o", LOADGEN, LOADGEN_SRC]
-    print(f"# building {os.path.relpath(LOADGEN, ROOT)}: {' '.join(argv)}", file=sys.stderr)
-    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    if p.returncode != 0:
-        raise SystemExit(f"building mc_load failed:\n{p.stdout.decode(errors='replace')}")
-    if p.stdout:
-        print(p.stdout.decode(errors="replace"), file=sys.stderr)
+    build_c_tool(LOADGEN_SRC, LOADGEN, ["-pthread"])
 
 
 def start_memcached_side():

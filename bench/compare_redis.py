@@ -19,6 +19,9 @@ Environment:
                            "label=[BINARY] [flags];label=..." (a first word containing '/' is
                            the binary), e.g. "uring=;epoll=--io-backend epoll;
                            old=/tmp/old-server". Each variant gets its own rows, labelled.
+  BENCH_FLOOR=1            also run bench/floor_server (frames commands and writes canned
+                           replies: the kernel's cost of a request on this machine, nothing
+                           else) as one more variant, "floor"; built with cc when missing
   BENCH_ONLY=tessera|redis run only one side
   BENCH_REPEAT=3           rounds; each round runs every load on both servers back to back
                            (alternating which goes first) and the table shows per-load medians,
@@ -151,18 +154,40 @@ def start_tessera(extra=(), timeout=60, listener="resp", path=None, name="tesser
     p.fail(f"no 'listening {listener}' line")
 
 
+FLOOR_SRC = os.path.join(ROOT, "bench", "floor_server.c")
+FLOOR = os.path.join(ROOT, "build", "bench", "floor_server")
+
+
+def build_c_tool(src, out, flags=()):
+    """Compiles a one-file C bench tool with cc when `out` is missing or older than `src`;
+    a warning fails the build like an error."""
+    if os.path.exists(out) and os.path.getmtime(out) >= os.path.getmtime(src):
+        return
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    argv = ["cc", "-std=gnu11", "-O2", "-Wall", "-Wextra", *flags, "-o", out, src]
+    print(f"# building {os.path.relpath(out, ROOT)}: {' '.join(argv)}", file=sys.stderr)
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if p.returncode != 0 or p.stdout:
+        raise SystemExit(f"building {os.path.basename(out)} failed or warned:\n{p.stdout.decode(errors='replace')}")
+
+
 def tessera_variants():
-    """[(label, binary or None, [flags])] from $TESSERA_VARIANTS; one plain "tessera" when unset."""
+    """[(label, binary or None, [flags])] from $TESSERA_VARIANTS (one plain "tessera" when
+    unset), plus "floor" with BENCH_FLOOR=1."""
+    floor = []
+    if os.environ.get("BENCH_FLOOR") == "1":
+        build_c_tool(FLOOR_SRC, FLOOR)
+        floor = [("floor", FLOOR, [])]
     spec = os.environ.get("TESSERA_VARIANTS", "").strip()
     if not spec:
-        return [("tessera", None, [])]
+        return [("tessera", None, [])] + floor
     variants = []
     for item in filter(None, (part.strip() for part in spec.split(";"))):
         label, _, rest = item.partition("=")
         words = shlex.split(rest)
         binary = words.pop(0) if words and "/" in words[0] else None
         variants.append((label.strip(), binary, words))
-    return variants
+    return variants + floor
 
 
 def start_sides(only, other, start_other, listener="resp"):
