@@ -2,7 +2,7 @@
 // frame each multibulk command (no lookup, no storage), write one canned reply per command:
 // a 16-byte bulk for GET, +OK for anything else. What it costs per request at pipeline 1 is
 // kernel TCP, syscalls and wake-ups only: bench/compare_redis.py runs it next to Tessera and
-// Redis (FLOOR=1) so Tessera's distance from the floor is measured, not assumed.
+// Redis (BENCH_FLOOR=1) so Tessera's distance from the floor is measured, not assumed.
 //
 // Usage: floor_server --port N   (other flags are ignored; prints "listening resp 127.0.0.1 N")
 // Not a server: no errors, no limits, no inline commands. Bench use only.
