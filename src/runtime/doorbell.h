@@ -1,12 +1,17 @@
 // Doorbell: how a thread parks and how producers wake it, ringing only when it is parked.
 //
-// Protocol (a Dekker-style handshake; both sides use seq_cst):
-//   consumer: parked_ = true; re-check every inbound ring; if any has work, parked_ = false
-//             and run; otherwise block in its I/O wait (epoll_wait / io_uring) which also
-//             watches the eventfd; on return parked_ = false.
-//   producer: push into the ring; fence; if parked_ is true, write the eventfd.
-// Either the consumer's re-check sees the pushed item, or the producer sees parked_ and
-// rings: a wake-up is never lost, and a running consumer is never signalled.
+// Protocol (a Dekker-style handshake, with read-modify-writes on parked_ in place of fences):
+//   consumer: exchange parked_ to 1; re-check every inbound ring; if any has work,
+//             parked_ = 0 and run; otherwise block in its I/O wait (epoll_wait / io_uring)
+//             which also watches the eventfd; on return parked_ = 0.
+//   producer: push into the ring; fetch_add(0) on parked_; if it read 1, write the eventfd.
+// Both sides' RMWs are seq_cst and ordered in parked_'s modification order. If the
+// producer's comes first, the consumer's exchange reads from it (an RMW reads the value
+// just before it), so the push happens-before the consumer's re-check, which sees the item.
+// If the consumer's comes first, the producer reads 1 and rings. A wake-up is never lost,
+// and a running consumer is never signalled. (A standalone seq_cst fence would do the same
+// on x86, where both compile to one locked instruction, but ThreadSanitizer cannot model
+// fences; RMWs it checks.)
 //
 // Thread safety: ring() from any thread; the rest from the owning thread.
 #pragma once
@@ -27,11 +32,16 @@ class Doorbell {
 
   int fd() const { return fd_; }  // the eventfd to watch for readability
 
-  void set_parked(bool parked) { parked_.store(parked, std::memory_order_seq_cst); }
+  void set_parked(bool parked) {
+    if (parked) {
+      parked_.exchange(1, std::memory_order_seq_cst);
+    } else {
+      parked_.store(0, std::memory_order_seq_cst);
+    }
+  }
   // Producer side, after publishing work.
   void ring_if_parked() {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (parked_.load(std::memory_order_seq_cst)) {
+    if (parked_.fetch_add(0, std::memory_order_seq_cst) != 0) {
       ring();
     }
   }
@@ -44,7 +54,7 @@ class Doorbell {
 
  private:
   int fd_ = -1;
-  alignas(kCacheLine) std::atomic<bool> parked_{false};
+  alignas(kCacheLine) std::atomic<uint32_t> parked_{0};  // 1 while the owner is parked
   std::atomic<uint64_t> rings_{0};
 };
 
