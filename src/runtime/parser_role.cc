@@ -178,7 +178,7 @@ void StageThread::dispatch(Connection* conn, std::vector<std::string_view>& args
     return;
   }
   {
-    auto& calls = command_calls_[static_cast<size_t>(spec - engine::all_commands().data())];
+    auto& calls = command_calls_[static_cast<size_t>(spec - commands_base_)];
     calls.store(calls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
   if (!engine::arity_ok(spec->arity, args.size())) {

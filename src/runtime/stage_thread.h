@@ -183,6 +183,7 @@ class StageThread final : public IoHandler {
   protocol::MemcacheBinaryRequest memcache_binary_request_;
   std::string memcache_args_;  // packed memcached request fields (engine/memcache_request.h)
   std::unique_ptr<std::atomic<uint64_t>[]> command_calls_;  // written only by this thread
+  const engine::CommandSpec* commands_base_ = nullptr;        // command_calls_[spec - base]
   bool parsing_stopped_ = false;
   // Replier state
   std::vector<Connection*> flush_list_;

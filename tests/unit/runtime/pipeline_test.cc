@@ -172,40 +172,107 @@ void exercise(runtime::Topology topology, bool xor_transform = false) {
   close(listen_fd);
 }
 
-}  // namespace
-
-TEST_CASE("dedicated layout: one parser, two workers, one replier, epoll") {
-  runtime::Topology t;
-  t.parsers = 1;
-  t.workers = 2;
-  t.repliers = 1;
-  t.layout = runtime::ThreadLayout::kDedicated;
-  t.backend = runtime::IoBackendKind::kEpoll;
-  exercise(t);
+// One command per round trip and pipelines, mixed on one connection, while a second
+// connection pipelines writes to the same keys: every reply comes in order and sees every
+// write acknowledged before it, also when a pipeline's last command arrives in two pieces.
+void exercise_round_trips_and_pipelines(runtime::Topology topology) {
+  FakeServer server;
+  int port = 0;
+  int listen_fd = listen_loopback(port);
+  runtime::Runtime rt(topology, server);
+  rt.add_listener(listen_fd, tessera::runtime::ClientProtocol::kResp);
+  rt.start();
+  int single = connect_loopback(port);
+  int piped = connect_loopback(port);
+  auto round_trip = [](int fd, const std::string& request, const std::string& expected) {
+    REQUIRE(send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+    CHECK(read_exactly(fd, expected.size()) == expected);
+  };
+  constexpr int kRounds = 50;
+  constexpr int kKeys = 8;
+  for (int round = 1; round <= kRounds; ++round) {
+    // The pipelining connection: one INCR per key, then a GET of each (batched).
+    std::string request;
+    std::string expected;
+    for (int k = 0; k < kKeys; ++k) {
+      request += resp_command({"INCR", "counter:" + std::to_string(k)});
+      expected += ":" + std::to_string(round) + "\r\n";
+    }
+    for (int k = 0; k < kKeys; ++k) {
+      request += resp_command({"GET", "counter:" + std::to_string(k)});
+      expected += "$" + std::to_string(std::to_string(round).size()) + "\r\n" + std::to_string(round) + "\r\n";
+    }
+    round_trip(piped, request, expected);
+    // The other connection sees every acknowledged INCR, one command per round trip.
+    for (int k = 0; k < kKeys; ++k) {
+      const std::string value = std::to_string(round);
+      round_trip(single, resp_command({"GET", "counter:" + std::to_string(k)}),
+                 "$" + std::to_string(value.size()) + "\r\n" + value + "\r\n");
+    }
+    // A write in its own round trip, then a pipeline on the same connection that reads it
+    // back, with its last command split across two sends.
+    round_trip(single, resp_command({"SET", "mine", "r" + std::to_string(round)}), "+OK\r\n");
+    const std::string value = "r" + std::to_string(round);
+    std::string tail = resp_command({"APPEND", "mine", "!"}) + resp_command({"GET", "mine"});
+    const size_t cut = tail.size() - 3;
+    REQUIRE(send(single, tail.data(), cut, 0) == static_cast<ssize_t>(cut));
+    REQUIRE(send(single, tail.data() + cut, tail.size() - cut, 0) == static_cast<ssize_t>(tail.size() - cut));
+    const std::string appended = value + "!";
+    const std::string want = ":" + std::to_string(appended.size()) + "\r\n$" + std::to_string(appended.size()) +
+                             "\r\n" + appended + "\r\n";
+    CHECK(read_exactly(single, want.size()) == want);
+  }
+  close(single);
+  close(piped);
+  rt.request_stop();
+  rt.join();
+  close(listen_fd);
 }
 
-TEST_CASE("shared layout: two threads each hosting every stage, epoll") {
+// The topologies the tests run: one thread for everything (io_uring when the kernel allows
+// it), two threads each hosting every stage, and one thread per stage with two workers.
+runtime::Topology single_thread() {
+  runtime::Topology t;
+  t.backend = runtime::io_uring_available() ? runtime::IoBackendKind::kIoUring : runtime::IoBackendKind::kEpoll;
+  return t;
+}
+
+runtime::Topology two_shared_threads() {
   runtime::Topology t;
   t.parsers = 2;
   t.workers = 2;
   t.repliers = 2;
   t.layout = runtime::ThreadLayout::kShared;
   t.backend = runtime::IoBackendKind::kEpoll;
-  exercise(t);
+  return t;
 }
 
-TEST_CASE("single thread, io_uring when available") {
-  runtime::Topology t;
-  t.backend = runtime::io_uring_available() ? runtime::IoBackendKind::kIoUring : runtime::IoBackendKind::kEpoll;
-  exercise(t);
-}
-
-TEST_CASE("receive and send transforms (the TLS seam) see every byte, on parser and replier threads") {
+runtime::Topology dedicated_two_workers() {
   runtime::Topology t;
   t.parsers = 1;
   t.workers = 2;
   t.repliers = 1;
   t.layout = runtime::ThreadLayout::kDedicated;
   t.backend = runtime::IoBackendKind::kEpoll;
-  exercise(t, true);
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("round trips and pipelines interleave in order: one thread") {
+  exercise_round_trips_and_pipelines(single_thread());
+}
+
+TEST_CASE("round trips and pipelines interleave in order: two shared threads, keys on both") {
+  exercise_round_trips_and_pipelines(two_shared_threads());
+}
+
+TEST_CASE("dedicated layout: one parser, two workers, one replier, epoll") { exercise(dedicated_two_workers()); }
+
+TEST_CASE("shared layout: two threads each hosting every stage, epoll") { exercise(two_shared_threads()); }
+
+TEST_CASE("single thread, io_uring when available") { exercise(single_thread()); }
+
+TEST_CASE("receive and send transforms (the TLS seam) see every byte, on parser and replier threads") {
+  exercise(dedicated_two_workers(), true);
 }

@@ -1,0 +1,53 @@
+// The command registry's name index (command_registry.cc): every registered command is
+// found under any letter case, and nothing else is.
+#include <doctest/doctest.h>
+
+#include <set>
+#include <string>
+
+#include "engine/command.h"
+
+namespace tessera::engine {
+namespace {
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') {
+      c = static_cast<char>(c - 'a' + 'A');
+    }
+  }
+  return out;
+}
+
+TEST_CASE("every registered command is found by its name in any case") {
+  const auto commands = all_commands();
+  REQUIRE(commands.size() > 50);
+  std::set<std::string_view> names;
+  for (const CommandSpec& spec : commands) {
+    CHECK_MESSAGE(spec.name.find_first_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") == std::string_view::npos,
+                  "registered names are lower case: ", spec.name);
+    CHECK(names.insert(spec.name).second);  // no name twice
+    CHECK(find_command(spec.name) == &spec);
+    CHECK(find_command(upper(spec.name)) == &spec);
+    std::string mixed(spec.name);
+    mixed[0] = upper(mixed.substr(0, 1))[0];
+    CHECK(find_command(mixed) == &spec);
+  }
+}
+
+TEST_CASE("names that are not registered are not found") {
+  CHECK(find_command("") == nullptr);
+  CHECK(find_command("ge") == nullptr);
+  CHECK(find_command("gett") == nullptr);
+  CHECK(find_command("get ") == nullptr);
+  CHECK(find_command(std::string_view("get\0", 4)) == nullptr);
+  CHECK(find_command("nosuchcommand") == nullptr);
+  CHECK(find_command(std::string(300, 'x')) == nullptr);
+  // A byte whose upper-casing rule differs from ASCII's must not match a letter.
+  CHECK(find_command("g\xc5t") == nullptr);
+  CHECK(find_command("GET") != nullptr);
+}
+
+}  // namespace
+}  // namespace tessera::engine
