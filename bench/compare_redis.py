@@ -4,7 +4,9 @@
 Starts build/tessera-server (--port 0) and Debian's redis-server (free port, no persistence),
 runs the same `redis-benchmark -t <test> -c 50 -n N -r 1000000 -d 16 -P <p> --csv` against
 each, one test per run, and prints ops/s, p50/p99 latency and the server's CPU time per
-operation (utime+stime from /proc/PID/stat around each run), with Tessera/Redis ratios.
+operation (utime+stime from /proc/PID/stat around each run), with Tessera/Redis ratios. With
+several rounds it adds CPU-per-op ratios taken within each round (median, quartiles, rounds
+won) and the user-space part of CPU per op (print_paired).
 
 Environment:
   BENCH_N=2000000          requests per run
@@ -91,11 +93,15 @@ class Proc:
         self.stop()
         raise SystemExit(f"{self.name}: {msg}\n{' '.join(map(shlex.quote, self.argv))}\n{logs}")
 
-    def cpu_us(self):
+    def cpu_split_us(self):
+        """(user, system) CPU time of the server so far, in microseconds."""
         with open(f"/proc/{self.pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
         # fields[0] is state (field 3); utime is field 14, stime field 15
-        return (int(fields[11]) + int(fields[12])) * 1e6 / CLK_TCK
+        return int(fields[11]) * 1e6 / CLK_TCK, int(fields[12]) * 1e6 / CLK_TCK
+
+    def cpu_us(self):
+        return sum(self.cpu_split_us())
 
     def context_switches(self):
         """Voluntary + involuntary context switches of all the server's threads."""
@@ -255,12 +261,12 @@ def run_benchmark(srv, test, n, clients, pipeline, keyspace, data):
     argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(srv.port), "-t", test,
             "-c", str(clients), "-n", str(n), "-r", str(keyspace), "-d", str(data),
             "-P", str(pipeline), "--csv"]
-    cpu0 = srv.cpu_us()
+    user0, sys0 = srv.cpu_split_us()
     cs0 = srv.context_switches()
     t0 = time.monotonic()
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=3600)
     wall = time.monotonic() - t0
-    cpu1 = srv.cpu_us()
+    user1, sys1 = srv.cpu_split_us()
     cs1 = srv.context_switches()
     out = p.stdout.decode(errors="replace")
     if p.returncode != 0 or "Error" in out or "Error" in p.stderr.decode(errors="replace"):
@@ -274,7 +280,8 @@ def run_benchmark(srv, test, n, clients, pipeline, keyspace, data):
         "rps": float(row["rps"]),
         "p50": float(row["p50_latency_ms"]),
         "p99": float(row["p99_latency_ms"]),
-        "cpu_us_op": (cpu1 - cpu0) / n,
+        "cpu_us_op": (user1 + sys1 - user0 - sys0) / n,
+        "user_us_op": (user1 - user0) / n,
         "ctxsw_op": (cs1 - cs0) / n,
         "wall": wall,
     }
@@ -370,6 +377,40 @@ def main():
           "ctxsw/op = the server's context switches per request")
     for name, s in servers.items():
         print(f"{name}: RSS at end {s.rss / 1024:.1f} MiB")
+    if repeat > 1:
+        print_paired(samples, labels, tests, pipelines, repeat)
+
+
+def quartiles(values):
+    v = sorted(values)
+    return v[len(v) // 4], v[len(v) // 2], v[(3 * len(v)) // 4]
+
+
+def print_paired(samples, labels, tests, pipelines, repeat):
+    """CPU per op as ratios taken within each round (the servers ran back to back there),
+    so drifts of the shared machine between rounds cancel: median and quartiles of the
+    per-round ratios, and in how many rounds the first server cost less."""
+    pairs = [(label, "redis") for label in labels]
+    pairs += [(label, labels[0]) for label in labels[1:]]
+    print(f"\nserver CPU per op, per-round ratios over {repeat} rounds: median [quartiles] "
+          f"(rounds where the first cost less); user = user-space CPU per op, medians")
+    for p in pipelines:
+        for test in tests:
+            cells = []
+            for a, b in pairs:
+                ra, rb = samples.get((a, test, p), []), samples.get((b, test, p), [])
+                ratios = [x["cpu_us_op"] / y["cpu_us_op"] for x, y in zip(ra, rb)
+                          if x and y and y["cpu_us_op"] > 0]
+                if ratios:
+                    lo, mid, hi = quartiles(ratios)
+                    below = sum(r < 1 for r in ratios)
+                    cells.append(f"{a}/{b} {mid:.2f} [{lo:.2f}-{hi:.2f}] ({below}/{len(ratios)})")
+            users = []
+            for label in labels + ["redis"]:
+                vals = [x["user_us_op"] for x in samples.get((label, test, p), []) if x]
+                if vals:
+                    users.append(f"{label} {quartiles(vals)[1]:.2f}")
+            print(f"{test:<6} {p:>3} | " + "  ".join(cells) + "  | user us/op: " + ", ".join(users))
 
 if __name__ == "__main__":
     main()

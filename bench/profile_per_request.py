@@ -15,7 +15,8 @@ next to them), the figure compare_redis.py reports.
 A higher sampling rate slows the server down too much on this VM (20 us: 3k requests/s).
 
 Environment: PROFILE_TEST=get (any redis-benchmark test), PROFILE_N=300000,
-PROFILE_SERVERS="tessera redis", TESSERA_SERVER / TESSERA_FLAGS as for compare_redis.py.
+PROFILE_SERVERS="tessera redis" (also "floor": bench/floor_server.c, the server that does no
+work), TESSERA_SERVER / TESSERA_FLAGS as for compare_redis.py.
 Needs perf (linux-perf) and root or perf_event_paranoid <= 1.
 """
 
@@ -27,7 +28,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare_redis import run_benchmark, start_redis, start_tessera  # noqa: E402  (shared)
+from compare_redis import FLOOR, FLOOR_SRC, build_c_tool, run_benchmark, start_redis, start_tessera  # noqa: E402
 
 PERIOD_US = 250
 SOFTIRQ = {"handle_softirqs", "__do_softirq", "net_rx_action"}
@@ -94,7 +95,13 @@ def main():
     test = os.environ.get("PROFILE_TEST", "get")
     n = int(os.environ.get("PROFILE_N", "300000"))
     for name in os.environ.get("PROFILE_SERVERS", "tessera redis").split():
-        srv = start_tessera() if name == "tessera" else start_redis()
+        if name == "tessera":
+            srv = start_tessera()
+        elif name == "floor":
+            build_c_tool(FLOOR_SRC, FLOOR)
+            srv = start_tessera(path=FLOOR, name="floor")
+        else:
+            srv = start_redis()
         if srv is None:
             raise SystemExit("build/tessera-server is not built")
         try:
