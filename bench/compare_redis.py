@@ -412,5 +412,6 @@ def print_paired(samples, labels, tests, pipelines, repeat):
                     users.append(f"{label} {quartiles(vals)[1]:.2f}")
             print(f"{test:<6} {p:>3} | " + "  ".join(cells) + "  | user us/op: " + ", ".join(users))
 
+
 if __name__ == "__main__":
     main()
