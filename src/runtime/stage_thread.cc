@@ -124,12 +124,6 @@ void StageThread::run() {
       continue;
     }
     idle_polls = 0;
-    if (gauges_unpublished_) {
-      // Idle now: publish the last commands' counts, so a client that got their replies
-      // and asks INFO or stats next sees them instead of waiting for the expiry timer.
-      gauges_unpublished_ = false;
-      publish_gauges();
-    }
     // Nothing queued: park right away. The blocking wait also submits the sends just
     // queued, so a request-reply cycle costs one io_uring_enter (or one epoll_wait).
     doorbell_.set_parked(true);

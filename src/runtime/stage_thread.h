@@ -200,8 +200,6 @@ class StageThread final : public IoHandler {
   int64_t next_idle_check_ms_ = 0;
   static constexpr int64_t kIdleCheckIntervalMs = 1000;
   static constexpr int kStopPollMs = 10;  // while stopping: how often to re-check
-  int64_t gauges_published_ms_ = 0;
-  bool gauges_unpublished_ = false;  // the worker ran commands after its last publish
   int64_t now_ms_ = 0;
 };
 

@@ -96,16 +96,10 @@ bool StageThread::run_worker() {
       inbox.cursor = 0;
     }
   }
-  // INFO and memcached's stats read these; once per millisecond keeps them fresh without a
-  // cost per batch, and a thread about to park publishes what it ran since (run()).
+  // INFO and memcached's stats read these. Publishing before this pass's replies leave the
+  // thread (flush_outgoing runs next) means a client that has a reply sees its command counted.
   if (ran) {
-    if (now_ms_ != gauges_published_ms_) {
-      gauges_published_ms_ = now_ms_;
-      gauges_unpublished_ = false;
-      publish_gauges();
-    } else {
-      gauges_unpublished_ = true;
-    }
+    publish_gauges();
   }
   return ran;
 }

@@ -518,6 +518,34 @@ def test_big_value_10mib(r):
     assert r.delete("big") == 1
 
 
+def assert_info_follows_replies(r, rounds=50):
+    """SET then INFO keyspace, GET then INFO stats, one round trip each: every INFO counts the
+    command whose reply came just before it."""
+    base_hits = r.info("stats")["keyspace_hits"]
+    stale = []
+    for i in range(rounds):
+        assert r.set(f"fresh{i}", "x") is True
+        keys = r.info("keyspace").get("db0", {}).get("keys")
+        assert r.get(f"fresh{i}") == b"x"
+        hits = r.info("stats")["keyspace_hits"] - base_hits
+        if (keys, hits) != (i + 1, i + 1):
+            stale.append((i + 1, keys, hits))
+    assert not stale, f"INFO rounds behind the reply just received (expected, keys, hits): {stale}"
+
+
+def test_info_after_a_reply_counts_that_command(r):
+    assert_info_follows_replies(r)
+
+
+@tessera_only
+def test_info_after_a_reply_counts_that_command_while_the_worker_spins(server_factory):
+    """A worker publishes its counts before its replies leave the thread, not when it parks:
+    with a long spin before parking (the window in which INFO used to read the previous
+    counts, hit in most rounds), every round still counts the command just answered."""
+    srv = server_factory("--spin-polls", "100000")
+    assert_info_follows_replies(srv.client())
+
+
 def test_info_config_time_command(r, server):
     info = r.info()
     assert "redis_version" in info
