@@ -63,6 +63,10 @@ enum CommandFlags : uint32_t {
   kStale = 1u << 6,
   kAtomicMultiShard = 1u << 7,  // parts on several shards must appear atomic (MSET ...)
   kKeyValuePairs = 1u << 8,     // keys are followed by values (MSET): split keeps pairs
+  // Runs on the parser only once every earlier command of its connection is answered, so
+  // what it reads or resets (counts the workers publish) includes them: INFO, CONFIG,
+  // memcached's stats. Not shown by COMMAND.
+  kAfterEarlierCommands = 1u << 9,
 };
 
 struct CommandContext {

@@ -249,7 +249,8 @@ constexpr CommandSpec kFlushSpec =
 constexpr CommandSpec kNoopSpec = memcache_command_spec("bin:noop", Routing::kLocal, Join::kNone, 0, bin_noop);
 constexpr CommandSpec kVersionSpec =
     memcache_command_spec("bin:version", Routing::kLocal, Join::kNone, 0, bin_version);
-constexpr CommandSpec kStatSpec = memcache_command_spec("bin:stat", Routing::kLocal, Join::kNone, 0, bin_stat);
+constexpr CommandSpec kStatSpec = memcache_command_spec("bin:stat", Routing::kLocal, Join::kNone, 0, bin_stat,
+                                                            kAfterEarlierCommands);
 
 const CommandSpec* spec_for(MemcacheBinaryOpcode command) {
   switch (command) {

@@ -50,7 +50,7 @@ const std::array kSpecs = {
     local_spec("version", memcache::version),
     local_spec("verbosity", memcache::verbosity),
     local_spec("quit", nullptr),
-    local_spec("stats", memcache::stats),
+    memcache_command_spec("stats", Routing::kLocal, Join::kNone, 0, memcache::stats, kAfterEarlierCommands),
     local_spec("mn", memcache::meta_noop),
     key_spec("mg", memcache::meta_get),
     key_spec("ms", memcache::meta_set),

@@ -55,8 +55,8 @@ struct MemcacheParams {
 // and handler matter, since the runtime dispatches by spec and never by name or arity. A
 // kMultiKey command's keys run from `first_key` to the last argument.
 constexpr CommandSpec memcache_command_spec(std::string_view name, Routing routing, Join join, int first_key,
-                                            CommandHandler handler) {
-  return CommandSpec{name,    -1, 0, routing, join, first_key, routing == Routing::kMultiKey ? -1 : first_key,
+                                            CommandHandler handler, uint32_t flags = 0) {
+  return CommandSpec{name,    -1, flags, routing, join, first_key, routing == Routing::kMultiKey ? -1 : first_key,
                      first_key != 0 ? 1 : 0, handler, "memcached", "", ""};
 }
 

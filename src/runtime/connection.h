@@ -28,7 +28,20 @@
 #include "runtime/client_protocol.h"
 #include "runtime/spsc_ring.h"
 
+namespace tessera::engine {
+struct CommandSpec;
+}
+
 namespace tessera::runtime {
+
+// A kAfterEarlierCommands command (INFO, CONFIG, memcached stats) parsed while earlier
+// commands of its connection were unanswered: it runs once they are, and the connection is
+// not parsed further until then.
+struct HeldCommand {
+  const engine::CommandSpec* spec = nullptr;
+  uint64_t seq = 0;
+  std::vector<std::string> args;
+};
 
 // A reply waiting in the reorder window, or a multi-part reply being joined.
 struct PendingReply {
@@ -73,6 +86,7 @@ struct Connection {
   std::unique_ptr<protocol::MemcacheBinaryParser> memcache_binary_parser;  // after the switch
   engine::SessionState session;
   uint64_t next_seq = 0;
+  std::unique_ptr<HeldCommand> held;  // at most one; parsing stops behind it
   bool reading = false;        // a receive is armed
   bool read_ending = false;    // no more commands: waiting for an in-flight recv to finish
   bool read_closed = false;    // close record sent: nothing on the read side may run again
@@ -105,8 +119,13 @@ struct Connection {
   alignas(kCacheLine) std::atomic<uint64_t> replies_done{0};
   // Set by anyone (CLIENT KILL, output limit, shutdown); the parser then ends the read side.
   std::atomic<bool> kill_requested{false};
-  // The parser paused reading (too many replies outstanding); the replier asks it to resume.
+  // The parser paused reading (too many replies outstanding, or a held command waits for
+  // earlier replies); the replier asks it to resume.
   std::atomic<bool> read_paused{false};
+  // How the replier decides to resume, written by the parser before it publishes
+  // read_paused: 0 = once half the window has drained; otherwise once replies_done reaches
+  // this sequence number (the held command's: every earlier command answered).
+  std::atomic<uint64_t> resume_at_seq{0};
   // For CLIENT LIST / INFO: sizes published by their owners (relaxed).
   std::atomic<uint64_t> qbuf_bytes{0};
   std::atomic<uint64_t> omem_bytes{0};

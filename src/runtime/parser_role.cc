@@ -4,7 +4,10 @@
 // for multi-key commands, or run right here for connection and server commands.
 //
 // Flow control: a connection with client-max-inflight-commands unanswered commands stops
-// being read until its replier reports progress (resume_read).
+// being read until its replier reports progress (resume_read). Stream order for commands
+// that read what workers publish (kAfterEarlierCommands: INFO, CONFIG, memcached stats): one
+// parsed while earlier commands are unanswered is held, and parsing stops behind it, until
+// their replies are done; then it runs here and parsing goes on.
 #include <sys/socket.h>
 
 #include <fmt/format.h>
@@ -107,16 +110,15 @@ void StageThread::parse_input(Connection* conn) {
       end_read_side(conn);
       return;
     }
-    auto inflight = static_cast<int64_t>(conn->next_seq - conn->replies_done.load(std::memory_order_acquire));
-    if (inflight >= max_inflight) {
-      // Publish the pause, then re-check: the replier may have caught up in between.
-      conn->read_paused.store(true, std::memory_order_seq_cst);
-      inflight = static_cast<int64_t>(conn->next_seq - conn->replies_done.load(std::memory_order_seq_cst));
-      if (inflight >= max_inflight) {
-        backend_->disable_read(conn);
-        return;
-      }
-      conn->read_paused.store(false, std::memory_order_relaxed);
+    if (conn->held && !run_held_when_ready(conn)) {
+      return;
+    }
+    const auto too_many_inflight = [&] {
+      return static_cast<int64_t>(conn->next_seq - conn->replies_done.load(std::memory_order_seq_cst)) >=
+             max_inflight;
+    };
+    if (too_many_inflight() && pause_reading(conn, 0, too_many_inflight)) {
+      return;
     }
     std::string_view input = conn->in.readable();
     if (input.empty()) {
@@ -208,6 +210,12 @@ void StageThread::route_command(Connection* conn, uint64_t seq, const engine::Co
   switch (spec->routing) {
     case engine::Routing::kLocal:
     case engine::Routing::kConnection:
+      // replies_done == seq: every earlier command of the connection is answered.
+      if ((spec->flags & engine::kAfterEarlierCommands) != 0 &&
+          conn->replies_done.load(std::memory_order_acquire) != seq) {
+        hold_command(conn, seq, *spec, args);
+        return;
+      }
       run_on_parser(conn, seq, *spec, args);
       return;
     case engine::Routing::kKey:
@@ -380,6 +388,41 @@ void StageThread::run_on_parser(Connection* conn, uint64_t seq, const engine::Co
   }
 }
 
+template <typename StillWaiting>
+bool StageThread::pause_reading(Connection* conn, uint64_t resume_at_seq, StillWaiting still_waiting) {
+  // Publish the pause, then re-check: the replier may have caught up in between (it stores
+  // replies_done, then loads read_paused; both sides seq_cst, so one of them sees the other).
+  conn->resume_at_seq.store(resume_at_seq, std::memory_order_relaxed);
+  conn->read_paused.store(true, std::memory_order_seq_cst);
+  if (still_waiting()) {
+    backend_->disable_read(conn);
+    return true;
+  }
+  conn->read_paused.store(false, std::memory_order_relaxed);
+  return false;
+}
+
+void StageThread::hold_command(Connection* conn, uint64_t seq, const engine::CommandSpec& spec,
+                               std::span<const std::string_view> args) {
+  conn->held = std::make_unique<HeldCommand>(HeldCommand{&spec, seq, {args.begin(), args.end()}});
+}
+
+bool StageThread::run_held_when_ready(Connection* conn) {
+  const uint64_t seq = conn->held->seq;
+  const auto earlier_unanswered = [&] { return conn->replies_done.load(std::memory_order_seq_cst) != seq; };
+  if (earlier_unanswered() && pause_reading(conn, seq, earlier_unanswered)) {
+    return false;
+  }
+  run_held(conn);
+  return true;
+}
+
+void StageThread::run_held(Connection* conn) {
+  const std::unique_ptr<HeldCommand> held = std::move(conn->held);
+  const std::vector<std::string_view> args(held->args.begin(), held->args.end());
+  run_on_parser(conn, held->seq, *held->spec, args);
+}
+
 void StageThread::end_read_side(Connection* conn) {
   if (conn->read_ending || conn->read_closed) {
     return;
@@ -395,6 +438,10 @@ void StageThread::end_read_side(Connection* conn) {
 }
 
 void StageThread::finish_read_side(Connection* conn) {
+  if (conn->held) {
+    // Its sequence number is taken: it must answer (or be dropped) before the close record.
+    run_held(conn);
+  }
   conn->read_closed = true;
   if (conn->parser_thread != conn->replier_thread) {
     backend_->forget(conn);

@@ -141,14 +141,20 @@ void StageThread::fail_writes(Connection* conn) {
 }
 
 void StageThread::reply_handled(Connection* conn) {
-  conn->replies_done.store(conn->next_reply_seq, std::memory_order_release);
-  if (!conn->read_paused.load(std::memory_order_seq_cst)) {
+  // seq_cst on both sides of the pause handshake (pause_reading): this store, then the load
+  // of read_paused. A release store could pass the load (x86 reorders a store before a later
+  // load), and the parser could then miss this progress while this thread misses the pause.
+  conn->replies_done.store(conn->next_reply_seq, std::memory_order_seq_cst);
+  if (!conn->read_paused.load(std::memory_order_seq_cst) || conn->close_pending) {
     return;
   }
-  const int64_t max_inflight = runtime_.limits().max_inflight_commands.load(std::memory_order_relaxed);
-  // Resume once half the window has drained; the parser re-checks against its own seq.
-  if (conn->close_pending || conn->window.size() * 2 > static_cast<size_t>(max_inflight)) {
-    return;
+  if (const uint64_t resume_at = conn->resume_at_seq.load(std::memory_order_relaxed); resume_at != 0) {
+    if (conn->next_reply_seq < resume_at) {
+      return;  // a held command still waits for an earlier reply
+    }
+  } else if (conn->window.size() * 2 >
+             static_cast<size_t>(runtime_.limits().max_inflight_commands.load(std::memory_order_relaxed))) {
+    return;  // resume once half the window has drained; the parser re-checks against its own seq
   }
   if (conn->read_paused.exchange(false)) {
     queue_control(conn->parser_thread, ControlItem::Type::kResumeRead, conn);

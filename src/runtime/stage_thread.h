@@ -110,6 +110,17 @@ class StageThread final : public IoHandler {
                      uint64_t key_hash = 0);
   void run_on_parser(Connection* conn, uint64_t seq, const engine::CommandSpec& spec,
                      std::span<const std::string_view> args);
+  // A kAfterEarlierCommands command with earlier replies outstanding waits in conn->held.
+  void hold_command(Connection* conn, uint64_t seq, const engine::CommandSpec& spec,
+                    std::span<const std::string_view> args);
+  // Runs the held command if every earlier reply is done and returns true; otherwise pauses
+  // reading until the replier reports them done and returns false.
+  bool run_held_when_ready(Connection* conn);
+  void run_held(Connection* conn);
+  // Publishes a pause with its resume rule (resume_at_seq), then re-checks `still_waiting`:
+  // true = paused (reading disabled), false = the replier caught up in between.
+  template <typename StillWaiting>
+  bool pause_reading(Connection* conn, uint64_t resume_at_seq, StillWaiting still_waiting);
   void reply_now(Connection* conn, uint64_t seq, std::string_view error_or_empty);
   void end_read_side(Connection* conn);
   void finish_read_side(Connection* conn);

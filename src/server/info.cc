@@ -89,14 +89,16 @@ std::string ServerState::info_text(std::string_view section) {
   }
   if (wants(section, "stats", true)) {
     header("Stats");
-    uint64_t expired = 0;
-    uint64_t hits = 0;
-    uint64_t misses = 0;
-    for (uint32_t w = 0; w < topo.workers; ++w) {
-      expired += rt.gauges(w).expired_keys.load(std::memory_order_relaxed);
-      hits += rt.gauges(w).keyspace_hits.load(std::memory_order_relaxed);
-      misses += rt.gauges(w).keyspace_misses.load(std::memory_order_relaxed);
+    KeyspaceCounters base;
+    {
+      std::lock_guard lock(keyspace_baseline_mutex_);
+      base = keyspace_baseline_;
     }
+    const KeyspaceCounters now = keyspace_counters();
+    // Counters only grow, and a reset's baseline was read from them: no underflow.
+    const uint64_t expired = now.expired - base.expired;
+    const uint64_t hits = now.hits - base.hits;
+    const uint64_t misses = now.misses - base.misses;
     out += fmt::format(
         "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ntotal_net_input_bytes:{}\r\n"
         "total_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\n"

@@ -81,6 +81,20 @@ void ServerState::reset_stats() {
   c.net_output_bytes.store(0);
   c.output_limit_disconnections.store(0);
   c.query_limit_disconnections.store(0);
+  const KeyspaceCounters now = keyspace_counters();
+  std::lock_guard lock(keyspace_baseline_mutex_);
+  keyspace_baseline_ = now;
+}
+
+ServerState::KeyspaceCounters ServerState::keyspace_counters() const {
+  KeyspaceCounters sum;
+  for (uint32_t w = 0; w < runtime_->topology().workers; ++w) {
+    const auto& g = runtime_->gauges(w);
+    sum.expired += g.expired_keys.load(std::memory_order_relaxed);
+    sum.hits += g.keyspace_hits.load(std::memory_order_relaxed);
+    sum.misses += g.keyspace_misses.load(std::memory_order_relaxed);
+  }
+  return sum;
 }
 
 std::string ServerState::client_list(uint64_t only_id) {

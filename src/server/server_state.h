@@ -41,6 +41,13 @@ class ServerState final : public engine::ServerView {
 
  private:
   void apply_limits(const Config& config);
+  // INFO's keyspace counters, summed over the workers' gauges.
+  struct KeyspaceCounters {
+    uint64_t expired = 0;
+    uint64_t hits = 0;
+    uint64_t misses = 0;
+  };
+  KeyspaceCounters keyspace_counters() const;
 
   std::mutex config_mutex_;
   Config config_;
@@ -51,6 +58,9 @@ class ServerState final : public engine::ServerView {
   std::mutex memcache_baseline_mutex_;
   engine::MemcacheCounters memcache_baseline_{};
   uint64_t total_connections_baseline_ = 0;
+  // CONFIG RESETSTAT: keyspace counter values at the last reset.
+  std::mutex keyspace_baseline_mutex_;
+  KeyspaceCounters keyspace_baseline_;
 };
 
 }  // namespace tessera::server

@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import tempfile
 import threading
@@ -862,6 +863,52 @@ def test_stats_after_a_reply_counts_that_command(mcp, mc_port):
         if items != i + 1:
             stale.append((i + 1, items))
     assert not stale, f"stats rounds that missed the set just acknowledged (expected, seen): {stale}"
+
+
+def test_stats_pipelined_behind_sets_counts_exactly_them(mcp):
+    """`stats` runs on the parser thread, the sets before it on workers: in one write behind
+    them it waits until they are answered, and the set after it waits for `stats`."""
+    stale = []
+    for i in range(30):
+        mcp.send(b"".join(b"set p%d:%d 0 0 1\r\nx\r\n" % (i, j) for j in range(3)) +
+                 b"stats\r\nset after%d 0 0 1\r\nx\r\n" % i)
+        for _ in range(3):
+            assert mcp.line() == b"STORED"
+        items = None
+        while (ln := mcp.line()) != b"END":
+            m = re.fullmatch(rb"STAT curr_items (\d+)", ln)
+            if m:
+                items = int(m.group(1))
+        assert mcp.line() == b"STORED"
+        if items != 4 * i + 3:
+            stale.append((4 * i + 3, items))
+    assert not stale, f"pipelined stats out of stream order (expected, seen): {stale}"
+
+
+def _binary_request(opcode, key=b"", extras=b"", value=b""):
+    body = extras + key + value
+    return struct.pack(">BBHBBHIIQ", 0x80, opcode, len(key), len(extras), 0, 0, len(body), 0, 0) + body
+
+
+def test_binary_stat_pipelined_behind_sets_counts_them(mc_port, mcp):
+    """The binary protocol's STAT waits for the SETs sent before it in the same write."""
+    with McConn(mc_port) as c:
+        for i in range(20):
+            sets = b"".join(_binary_request(0x01, b"b%d:%d" % (i, j), struct.pack(">II", 0, 0), b"v")
+                            for j in range(3))
+            c.send(sets + _binary_request(0x10))
+            for _ in range(3):
+                header = c.exact(24)
+                assert header[1] == 0x01 and struct.unpack(">H", header[6:8])[0] == 0
+                c.exact(struct.unpack(">I", header[8:12])[0])
+            stats = {}
+            while True:
+                header = c.exact(24)
+                keylen, body = struct.unpack(">H", header[2:4])[0], c.exact(struct.unpack(">I", header[8:12])[0])
+                if keylen == 0:
+                    break
+                stats[body[:keylen]] = body[keylen:]
+            assert int(stats[b"curr_items"]) == 3 * (i + 1)
 
 
 def test_stats_subcommands_shape(mc_port, ref_port):

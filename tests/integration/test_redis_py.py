@@ -546,6 +546,34 @@ def test_info_after_a_reply_counts_that_command_while_the_worker_spins(server_fa
     assert_info_follows_replies(srv.client())
 
 
+def test_info_pipelined_behind_commands_counts_exactly_them(r):
+    """INFO runs on the parser thread, the commands before it on workers: pipelined behind
+    them it waits until they are answered, and what follows it waits for INFO."""
+    stale = []
+    for i in range(30):
+        p = r.pipeline(transaction=False)
+        for j in range(3):
+            p.set(f"k{i}:{j}", "v")
+        p.info("keyspace")
+        p.set(f"after{i}", "v")
+        keys = p.execute()[3]["db0"]["keys"]
+        if keys != 4 * i + 3:
+            stale.append((4 * i + 3, keys))
+    assert not stale, f"pipelined INFO out of stream order (expected, seen): {stale}"
+
+
+def test_config_resetstat_pipelined_behind_reads_resets_after_them(r):
+    r.set("hit", "v")
+    p = r.pipeline(transaction=False)
+    for _ in range(20):
+        p.get("hit")
+    p.get("nosuch")
+    p.config_resetstat()
+    assert p.execute()[-1] is True
+    stats = r.info("stats")
+    assert (stats["keyspace_hits"], stats["keyspace_misses"]) == (0, 0)
+
+
 def test_info_config_time_command(r, server):
     info = r.info()
     assert "redis_version" in info

@@ -19,7 +19,7 @@ using namespace tessera;
 
 namespace {
 
-class FakeServer final : public engine::ServerView {
+class FakeServer : public engine::ServerView {
  public:
   void config_get(std::span<const std::string_view>, protocol::ReplyWriter& out) override { out.map(0); }
   std::string config_set(std::span<const std::string_view>) override { return "ERR not here"; }
@@ -229,6 +229,67 @@ void exercise_round_trips_and_pipelines(runtime::Topology topology) {
   close(listen_fd);
 }
 
+// A ServerView whose INFO reports the keys the workers have published for database 0.
+class KeyCountingServer final : public FakeServer {
+ public:
+  runtime::Runtime* rt = nullptr;
+  std::string info_text(std::string_view) override {
+    int64_t keys = 0;
+    for (uint32_t w = 0; w < rt->topology().workers; ++w) {
+      keys += rt->gauges(w).keys[0].load(std::memory_order_relaxed);
+    }
+    return "keys=" + std::to_string(keys);
+  }
+};
+
+std::string bulk(std::string_view s) { return "$" + std::to_string(s.size()) + "\r\n" + std::string(s) + "\r\n"; }
+
+// INFO runs on the parser, the SETs before it on workers: pipelined behind them, INFO waits
+// until they are answered (their counts published) and parsing stops behind it, so each
+// INFO counts exactly the SETs sent before it. A client that closes with an INFO still
+// held gets the server's normal close, and the server stops cleanly.
+void exercise_info_in_stream_order(runtime::Topology topology) {
+  KeyCountingServer server;
+  int port = 0;
+  int listen_fd = listen_loopback(port);
+  runtime::Runtime rt(topology, server);
+  server.rt = &rt;
+  rt.add_listener(listen_fd, tessera::runtime::ClientProtocol::kResp);
+  rt.start();
+  int fd = connect_loopback(port);
+  constexpr int kRounds = 100;
+  constexpr int kSetsPerRound = 3;
+  std::string request;
+  std::string expected;
+  for (int round = 1; round <= kRounds; ++round) {
+    for (int i = 0; i < kSetsPerRound; ++i) {
+      request += resp_command({"SET", "key:" + std::to_string(round) + ":" + std::to_string(i), "v"});
+      expected += "+OK\r\n";
+    }
+    request += resp_command({"INFO"});
+    expected += bulk("keys=" + std::to_string(round * kSetsPerRound));
+  }
+  REQUIRE(send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+  CHECK(read_exactly(fd, expected.size()) == expected);
+
+  int leaving = connect_loopback(port);
+  std::string last;
+  for (int i = 0; i < 500; ++i) {
+    last += resp_command({"SET", "leaving:" + std::to_string(i), "v"});
+  }
+  last += resp_command({"INFO"}) + resp_command({"SET", "after", "info"});
+  REQUIRE(send(leaving, last.data(), last.size(), 0) == static_cast<ssize_t>(last.size()));
+  close(leaving);
+  const std::string ping = resp_command({"PING"});
+  REQUIRE(send(fd, ping.data(), ping.size(), 0) == static_cast<ssize_t>(ping.size()));
+  CHECK(read_exactly(fd, 7) == "+PONG\r\n");
+
+  close(fd);
+  rt.request_stop();
+  rt.join();
+  close(listen_fd);
+}
+
 // The topologies the tests run: one thread for everything (io_uring when the kernel allows
 // it), two threads each hosting every stage, and one thread per stage with two workers.
 runtime::Topology single_thread() {
@@ -265,6 +326,14 @@ TEST_CASE("round trips and pipelines interleave in order: one thread") {
 
 TEST_CASE("round trips and pipelines interleave in order: two shared threads, keys on both") {
   exercise_round_trips_and_pipelines(two_shared_threads());
+}
+
+TEST_CASE("INFO pipelined behind commands counts exactly those before it: one thread") {
+  exercise_info_in_stream_order(single_thread());
+}
+
+TEST_CASE("INFO pipelined behind commands counts exactly those before it: one parser, two workers") {
+  exercise_info_in_stream_order(dedicated_two_workers());
 }
 
 TEST_CASE("dedicated layout: one parser, two workers, one replier, epoll") { exercise(dedicated_two_workers()); }
