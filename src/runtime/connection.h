@@ -124,7 +124,8 @@ struct Connection {
   std::atomic<bool> read_paused{false};
   // How the replier decides to resume, written by the parser before it publishes
   // read_paused: 0 = once half the window has drained; otherwise once replies_done reaches
-  // this sequence number (the held command's: every earlier command answered).
+  // this sequence number (the held command's: every earlier command answered; never 0, as
+  // the first command of a connection has nothing to wait for).
   std::atomic<uint64_t> resume_at_seq{0};
   // For CLIENT LIST / INFO: sizes published by their owners (relaxed).
   std::atomic<uint64_t> qbuf_bytes{0};

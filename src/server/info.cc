@@ -89,24 +89,15 @@ std::string ServerState::info_text(std::string_view section) {
   }
   if (wants(section, "stats", true)) {
     header("Stats");
-    KeyspaceCounters base;
-    {
-      std::lock_guard lock(keyspace_baseline_mutex_);
-      base = keyspace_baseline_;
-    }
-    const KeyspaceCounters now = keyspace_counters();
-    // Counters only grow, and a reset's baseline was read from them: no underflow.
-    const uint64_t expired = now.expired - base.expired;
-    const uint64_t hits = now.hits - base.hits;
-    const uint64_t misses = now.misses - base.misses;
+    const KeyspaceCounters keyspace = keyspace_counters_since_reset();
     out += fmt::format(
         "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ntotal_net_input_bytes:{}\r\n"
         "total_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\n"
         "keyspace_hits:{}\r\nkeyspace_misses:{}\r\nclient_output_buffer_limit_disconnections:{}\r\n"
         "client_query_buffer_limit_disconnections:{}\r\n",
         counters.connections_received.load(), total_calls, counters.net_input_bytes.load(),
-        counters.net_output_bytes.load(), counters.rejected_connections.load(), expired, hits, misses,
-        counters.output_limit_disconnections.load(), counters.query_limit_disconnections.load());
+        counters.net_output_bytes.load(), counters.rejected_connections.load(), keyspace.expired, keyspace.hits,
+        keyspace.misses, counters.output_limit_disconnections.load(), counters.query_limit_disconnections.load());
   }
   if (wants(section, "keyspace", true)) {
     header("Keyspace");

@@ -45,7 +45,7 @@ engine::MemcacheStats ServerState::memcache_stats(std::string_view group) {
   const uint64_t total_connections = rt.counters().connections_received.load(std::memory_order_relaxed);
   engine::MemcacheStats answer;
   if (group == "reset") {
-    std::lock_guard lock(memcache_baseline_mutex_);
+    std::lock_guard lock(stats_baseline_mutex_);
     memcache_baseline_ = counters;
     total_connections_baseline_ = total_connections;
     answer.kind = engine::MemcacheStats::Kind::kReset;
@@ -59,7 +59,7 @@ engine::MemcacheStats ServerState::memcache_stats(std::string_view group) {
     engine::MemcacheCounters base;
     uint64_t connections_base;
     {
-      std::lock_guard lock(memcache_baseline_mutex_);
+      std::lock_guard lock(stats_baseline_mutex_);
       base = memcache_baseline_;
       connections_base = total_connections_baseline_;
     }

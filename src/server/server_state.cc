@@ -82,8 +82,18 @@ void ServerState::reset_stats() {
   c.output_limit_disconnections.store(0);
   c.query_limit_disconnections.store(0);
   const KeyspaceCounters now = keyspace_counters();
-  std::lock_guard lock(keyspace_baseline_mutex_);
+  std::lock_guard lock(stats_baseline_mutex_);
   keyspace_baseline_ = now;
+}
+
+ServerState::KeyspaceCounters ServerState::keyspace_counters_since_reset() {
+  KeyspaceCounters base;
+  {
+    std::lock_guard lock(stats_baseline_mutex_);
+    base = keyspace_baseline_;
+  }
+  const KeyspaceCounters now = keyspace_counters();
+  return {now.expired - base.expired, now.hits - base.hits, now.misses - base.misses};
 }
 
 ServerState::KeyspaceCounters ServerState::keyspace_counters() const {

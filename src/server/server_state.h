@@ -48,18 +48,19 @@ class ServerState final : public engine::ServerView {
     uint64_t misses = 0;
   };
   KeyspaceCounters keyspace_counters() const;
+  // The same, counted from the last CONFIG RESETSTAT (counters only grow: no underflow).
+  KeyspaceCounters keyspace_counters_since_reset();
 
   std::mutex config_mutex_;
   Config config_;
   runtime::Runtime* runtime_ = nullptr;
   int64_t started_ms_;
   std::atomic<int> memcached_port_{0};
-  // `stats reset`: counter values at the last reset (workers own the live counters).
-  std::mutex memcache_baseline_mutex_;
+  // Counter values at the last reset (workers own the live counters): memcached's
+  // `stats reset` for the first two, CONFIG RESETSTAT for the keyspace counters.
+  std::mutex stats_baseline_mutex_;
   engine::MemcacheCounters memcache_baseline_{};
   uint64_t total_connections_baseline_ = 0;
-  // CONFIG RESETSTAT: keyspace counter values at the last reset.
-  std::mutex keyspace_baseline_mutex_;
   KeyspaceCounters keyspace_baseline_;
 };
 

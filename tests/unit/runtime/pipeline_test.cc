@@ -246,8 +246,8 @@ std::string bulk(std::string_view s) { return "$" + std::to_string(s.size()) + "
 
 // INFO runs on the parser, the SETs before it on workers: pipelined behind them, INFO waits
 // until they are answered (their counts published) and parsing stops behind it, so each
-// INFO counts exactly the SETs sent before it. A client that closes with an INFO still
-// held gets the server's normal close, and the server stops cleanly.
+// INFO counts exactly the SETs sent before it. A client killed with an INFO still held is
+// closed and freed, the other client is still served, and the server stops cleanly.
 void exercise_info_in_stream_order(runtime::Topology topology) {
   KeyCountingServer server;
   int port = 0;
@@ -272,6 +272,7 @@ void exercise_info_in_stream_order(runtime::Topology topology) {
   REQUIRE(send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
   CHECK(read_exactly(fd, expected.size()) == expected);
 
+  // A client that closes right after a pipeline with an INFO behind 500 SETs.
   int leaving = connect_loopback(port);
   std::string last;
   for (int i = 0; i < 500; ++i) {
@@ -280,6 +281,31 @@ void exercise_info_in_stream_order(runtime::Topology topology) {
   last += resp_command({"INFO"}) + resp_command({"SET", "after", "info"});
   REQUIRE(send(leaving, last.data(), last.size(), 0) == static_cast<ssize_t>(last.size()));
   close(leaving);
+  // A client that stops reading: its GET replies pass the output limit while its INFO is
+  // held behind them, and the kill ends its read side with the INFO still held. The held
+  // command must still take its turn, or the close record behind it would never be released
+  // and the connection never freed.
+  rt.limits().output_hard_limit.store(4 << 20);
+  const std::string big(1 << 20, 'x');
+  const std::string set_big = resp_command({"SET", "big", big});
+  REQUIRE(send(fd, set_big.data(), set_big.size(), 0) == static_cast<ssize_t>(set_big.size()));
+  CHECK(read_exactly(fd, 5) == "+OK\r\n");
+  int stalled = connect_loopback(port);
+  std::string gets;
+  for (int i = 0; i < 20; ++i) {
+    gets += resp_command({"GET", "big"});
+  }
+  gets += resp_command({"INFO"});
+  REQUIRE(send(stalled, gets.data(), gets.size(), 0) == static_cast<ssize_t>(gets.size()));
+  const auto stalled_freed = [&] {
+    return rt.counters().output_limit_disconnections.load() == 1 && rt.counters().connected_clients.load() == 1;
+  };
+  for (int waited_ms = 0; waited_ms < 20000 && !stalled_freed(); waited_ms += 10) {
+    usleep(10000);
+  }
+  CHECK(rt.counters().output_limit_disconnections.load() == 1);
+  CHECK(rt.counters().connected_clients.load() == 1);
+  close(stalled);
   const std::string ping = resp_command({"PING"});
   REQUIRE(send(fd, ping.data(), ping.size(), 0) == static_cast<ssize_t>(ping.size()));
   CHECK(read_exactly(fd, 7) == "+PONG\r\n");
