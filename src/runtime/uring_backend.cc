@@ -8,8 +8,15 @@
 // user_data = pointer | operation (pointers are 8-byte aligned, the low 3 bits are free).
 // Invariant: a Connection is never freed while recv_in_flight or send_in_flight is set;
 // read_busy/write_busy report them and the stages wait for the completions.
+//
+// Sockets are registered files of the ring (slot = fd), so a send or an armed receive does
+// not take and drop a reference to the socket's file each time; the ring's own fd is
+// registered too, for io_uring_enter. Invariant: slot fd holds conn's socket only while
+// registered_[fd] == conn, and forget(conn) empties it before the fd is closed (else the
+// ring would keep the socket open). Without kernel support both fall back to plain fds.
 #include <liburing.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -33,6 +40,8 @@ constexpr uint64_t kOpMask = 7;
 constexpr unsigned kProvidedBuffers = 128;  // power of two (buffer-ring requirement)
 constexpr size_t kProvidedBufferBytes = 8 * 1024;
 constexpr int kBufferGroup = 0;
+// Registered-file slots per ring, at most: a socket with a larger fd uses its plain fd.
+constexpr rlim_t kMaxFixedFiles = 65536;
 
 enum Op : uint64_t { kOpRecv = 1, kOpSend = 2, kOpAccept = 3, kOpDoorbell = 4, kOpCancel = 5 };
 
@@ -61,6 +70,8 @@ class UringBackend final : public IoBackend {
       return false;
     }
     initialized_ = true;
+    io_uring_register_ring_fd(&ring_);  // optional: enter then skips the ring fd's lookup
+    setup_fixed_files();
     setup_buffer_ring();
     arm_doorbell();
     return true;
@@ -90,6 +101,7 @@ class UringBackend final : public IoBackend {
     io_uring_sqe* sqe = get_sqe();
     if (buffer_ring_ != nullptr) {
       io_uring_prep_recv_multishot(sqe, conn->fd, nullptr, 0, 0);
+      use_fixed_file(conn, sqe);
       sqe->flags |= IOSQE_BUFFER_SELECT;
       sqe->buf_group = kBufferGroup;
     } else {
@@ -119,7 +131,14 @@ class UringBackend final : public IoBackend {
     submit_send(conn);
   }
   bool write_busy(const Connection* conn) const override { return conn->send_in_flight; }
-  void forget(Connection*) override {}
+  void forget(Connection* conn) override {
+    const auto fd = static_cast<size_t>(conn->fd);
+    if (fd < registered_.size() && registered_[fd] == conn) {
+      int empty = -1;
+      io_uring_register_files_update(&ring_, static_cast<unsigned>(fd), &empty, 1);
+      registered_[fd] = nullptr;
+    }
+  }
 
   void wait(int timeout_ms) override {
     if (timeout_ms == 0) {
@@ -150,8 +169,38 @@ class UringBackend final : public IoBackend {
     auto data = conn->sending.readable();
     io_uring_sqe* sqe = get_sqe();
     io_uring_prep_send(sqe, conn->fd, data.data(), data.size(), MSG_NOSIGNAL);
+    use_fixed_file(conn, sqe);
     io_uring_sqe_set_data64(sqe, reinterpret_cast<uint64_t>(conn) | kOpSend);
     conn->send_in_flight = true;
+  }
+
+  // A sparse table with one slot per possible fd (up to kMaxFixedFiles): the kernel refuses
+  // more slots than RLIMIT_NOFILE allows.
+  void setup_fixed_files() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+      return;
+    }
+    const rlim_t slots = std::min(limit.rlim_cur, kMaxFixedFiles);
+    if (io_uring_register_files_sparse(&ring_, static_cast<unsigned>(slots)) == 0) {
+      registered_.assign(static_cast<size_t>(slots), nullptr);
+    }
+  }
+
+  // Points sqe (prepared with conn->fd) at conn's registered slot, registering the socket
+  // the first time this ring uses it. Leaves the plain fd where there is no slot.
+  void use_fixed_file(Connection* conn, io_uring_sqe* sqe) {
+    const auto fd = static_cast<size_t>(conn->fd);
+    if (fd >= registered_.size()) {
+      return;
+    }
+    if (registered_[fd] != conn) {
+      if (io_uring_register_files_update(&ring_, static_cast<unsigned>(fd), &conn->fd, 1) != 1) {
+        return;
+      }
+      registered_[fd] = conn;
+    }
+    sqe->flags |= IOSQE_FIXED_FILE;  // sqe->fd, the slot, is already fd
   }
 
   void arm_accept(int listen_fd) {
@@ -338,6 +387,7 @@ class UringBackend final : public IoBackend {
   bool initialized_ = false;
   long pending_recv_bytes_ = 0;  // data of a receive whose next completion continues it
   std::vector<int> listening_;  // listening sockets with an accept armed
+  std::vector<const Connection*> registered_;  // slot (= fd) -> the connection it holds
   uint64_t doorbell_value_ = 0;
   io_uring_buf_ring* buffer_ring_ = nullptr;  // null: single-shot receives
   size_t buffer_ring_bytes_ = 0;
