@@ -316,12 +316,15 @@ uint32_t ColumnTable::insert_row(std::string_view key, uint64_t hash) {
   }
   try {
     keys_.assign(row, key, live_.as<uint64_t>(), rows_);
-  } catch (const std::length_error&) {
-    unembed_keys_if_switched();  // the switch may have happened before the throw
+    unembed_keys_if_switched();  // keys that switched to variable storage leave the cells
+  } catch (...) {
+    // A full key heap (length_error) or no memory (bad_alloc): the row goes back. The cells
+    // keep their layout until an unembed succeeds (it allocates before it changes anything),
+    // and reads use that layout, so a second failure here leaves the table consistent.
     holes_.push_back(row);
+    unembed_keys_if_switched();
     throw;
   }
-  unembed_keys_if_switched();
   set_bit(live_.as<uint64_t>(), row);
   ++live_rows_;
   for (size_t& nulls : null_rows_) {
