@@ -1,7 +1,7 @@
 // The CPU time one park costs the thread that parks, on this machine: a thread blocks
-// (io_uring wait on an eventfd read, epoll_wait, or an io_uring timeout) and is woken after
-// a set idle time, by another thread writing the eventfd (a cross-CPU wake-up) or by its own
-// timer. The parked thread's on-CPU time per cycle comes from /proc/thread-self/schedstat
+// (io_uring wait on an eventfd read, the same with a 100 ms timeout armed as tessera-server's
+// parks have, epoll_wait, or an io_uring timeout alone) and is woken after a set idle time,
+// by another thread writing the eventfd (a cross-CPU wake-up) or by its own timer. The parked thread's on-CPU time per cycle comes from /proc/thread-self/schedstat
 // (what /proc/PID/stat charges a server), so it is the figure a server pays per park on top
 // of its work. The loop's own work is a few hundred nanoseconds.
 //
@@ -24,9 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-enum Kind { kUringWake, kEpollWake, kUringTimer };
-static const char* const kKindNames[] = {"io_uring, woken by another CPU", "epoll, woken by another CPU",
-                                         "io_uring timeout (timer)"};
+enum Kind { kUringWake, kUringWakeWithTimeout, kEpollWake, kUringTimer };
+static const char* const kKindNames[] = {"io_uring, woken by another CPU", "same, 100 ms timeout armed",
+                                         "epoll, woken by another CPU", "io_uring timeout (timer)"};
 
 struct Run {
   enum Kind kind;
@@ -109,12 +109,21 @@ static double measure(enum Kind kind, double idle_us, double* wall) {
       if (cqe != NULL) {
         io_uring_cqe_seen(&ring, cqe);
       }
-    } else if (kind == kUringWake) {
+    } else if (kind == kUringWake || kind == kUringWakeWithTimeout) {
       io_uring_prep_read(io_uring_get_sqe(&ring), run.efd, &value, sizeof value, 0);
       io_uring_submit(&ring);
       atomic_store(&run.parked, i);
-      struct io_uring_cqe* cqe;
-      io_uring_wait_cqe(&ring, &cqe);
+      struct io_uring_cqe* cqe = NULL;
+      if (kind == kUringWakeWithTimeout) {
+        struct __kernel_timespec ts = {0, 100000000};
+        io_uring_wait_cqe_timeout(&ring, &cqe, &ts);
+      } else {
+        io_uring_wait_cqe(&ring, &cqe);
+      }
+      if (cqe == NULL) {
+        fprintf(stderr, "the wake-up did not come within 100 ms\n");
+        exit(1);
+      }
       io_uring_cqe_seen(&ring, cqe);
     } else {
       atomic_store(&run.parked, i);

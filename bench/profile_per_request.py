@@ -9,14 +9,16 @@ microseconds per request:
     the server sends, run in its context);
   - kernel and user time in the server's own context, the kernel part split by what it
     serves (TCP send, TCP receive, scheduling, io_uring, epoll, read/write glue, other);
-  - the user-space symbols that cost most.
+  - the symbols that cost most, in user space and in the kernel (all contexts, softirq
+    included: e.g. fget/fput, the file lookups registered files avoid).
 The three parts add up to about the CPU time /proc/PID/stat charges the server (printed
 next to them), the figure compare_redis.py reports.
 A higher sampling rate slows the server down too much on this VM (20 us: 3k requests/s).
 
 Environment: PROFILE_TEST=get (any redis-benchmark test), PROFILE_N=300000,
 PROFILE_SERVERS="tessera redis" (also "floor": bench/floor_server.c, the server that does no
-work), TESSERA_SERVER / TESSERA_FLAGS as for compare_redis.py.
+work), PROFILE_KERNEL_TOP=40 kernel symbols listed, TESSERA_SERVER / TESSERA_FLAGS as for
+compare_redis.py.
 Needs perf (linux-perf) and root or perf_event_paranoid <= 1.
 """
 
@@ -31,6 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compare_redis import FLOOR, FLOOR_SRC, build_c_tool, run_benchmark, start_redis, start_tessera  # noqa: E402
 
 PERIOD_US = 250
+KERNEL_TOP = int(os.environ.get("PROFILE_KERNEL_TOP", "40"))
 SOFTIRQ = {"handle_softirqs", "__do_softirq", "net_rx_action"}
 # First match wins, tested against every frame of a sample's call chain.
 KERNEL_BUCKETS = [
@@ -89,6 +92,8 @@ def profile(srv, test, n):
     print("kernel, own context: " + ", ".join(f"{k} {us(v):.2f}" for k, v in buckets.most_common()))
     top = collections.Counter(s[0][0] for s in user).most_common(12)
     print("user, top symbols:   " + ", ".join(f"{sym[:60]} {us(v):.3f}" for sym, v in top))
+    top = collections.Counter(s[0][0] for s in all_samples if "kernel" in s[0][1]).most_common(KERNEL_TOP)
+    print("kernel, top symbols: " + ", ".join(f"{sym[:60]} {us(v):.3f}" for sym, v in top))
 
 
 def main():
