@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 
 #include "core/key_table.h"  // hash_key
@@ -348,8 +349,10 @@ void ColumnTable::grow_rows(size_t extra) {
 }
 
 void ColumnTable::touch_ttl(uint32_t row, int64_t now_ms) {
-  if (schema_.ttl_ms() != Schema::kNoTtl) {
-    set_expiry(row, now_ms + schema_.ttl_ms());
+  if (const int64_t ttl = schema_.ttl_ms(); ttl != Schema::kNoTtl) {
+    // A TTL of up to INT64_MAX ms is accepted; past the end of int64 the row never expires.
+    constexpr int64_t kLatest = std::numeric_limits<int64_t>::max();
+    set_expiry(row, ttl > kLatest - now_ms ? kLatest : now_ms + ttl);
   }
 }
 

@@ -151,8 +151,10 @@ void ttl_generic(CommandContext& ctx, TimeUnit unit, TtlForm form) {
   if (ttl < 0) {
     ttl = 0;
   }
-  ctx.reply.integer(unit == TimeUnit::kMilliseconds ? ttl
-                                                    : (ttl + kMsPerSecond / 2) / kMsPerSecond);
+  // Seconds rounded to nearest, without ttl + 500 (which overflows for PXAT INT64_MAX).
+  ctx.reply.integer(unit == TimeUnit::kMilliseconds
+                        ? ttl
+                        : ttl / kMsPerSecond + (ttl % kMsPerSecond >= kMsPerSecond / 2 ? 1 : 0));
 }
 
 }  // namespace

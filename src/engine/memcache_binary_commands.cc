@@ -52,8 +52,9 @@ void fail(CommandContext& ctx, const MemcacheBinaryParams& p, MemcacheBinaryStat
   protocol::write_binary_error(ctx.reply, p.opcode, status, p.opaque);
 }
 
-// Binary exptimes are unsigned 32-bit; memcached reads them into its signed rel_time_t.
-int64_t exptime_of(uint32_t exptime) { return static_cast<int32_t>(exptime); }
+// Binary exptimes are unsigned 32-bit, and memcached keeps them unsigned (realtime() takes
+// them as a time_t): 0x80000000 is a unix time in 2038, not a negative "expired at once".
+int64_t exptime_of(uint32_t exptime) { return static_cast<int64_t>(exptime); }
 
 void bin_get(CommandContext& ctx) {
   const MemcacheBinaryParams p = memcache_binary_params(ctx);

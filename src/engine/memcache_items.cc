@@ -108,6 +108,10 @@ StoreOutcome store_item(CommandContext& ctx, const StoreRequest& request, uint64
   const std::string_view key = key_arg(ctx);
   const uint64_t hash = key_hash(ctx);
   core::ItemView existing = t.find(key, hash, ctx.now_ms);
+  const bool joins = request.mode == StoreMode::kAppend || request.mode == StoreMode::kPrepend;
+  if (joins && !existing) {
+    return StoreOutcome::kNotStored;  // memcached checks this before any CAS it was given
+  }
   if (request.compare_cas) {
     if (!existing) {
       return StoreOutcome::kNotFound;
@@ -117,8 +121,7 @@ StoreOutcome store_item(CommandContext& ctx, const StoreRequest& request, uint64
       return StoreOutcome::kExists;
     }
   }
-  const bool needs_existing = request.mode == StoreMode::kReplace || request.mode == StoreMode::kAppend ||
-                              request.mode == StoreMode::kPrepend;
+  const bool needs_existing = request.mode == StoreMode::kReplace || joins;
   if ((request.mode == StoreMode::kAdd && existing) || (needs_existing && !existing)) {
     return StoreOutcome::kNotStored;
   }

@@ -65,7 +65,8 @@ std::optional<long double> parse_long_double(std::string_view s) {
   errno = 0;
   char* end = nullptr;
   long double v = std::strtold(buf, &end);
-  if (std::isspace(static_cast<unsigned char>(buf[0])) || *end != '\0' ||
+  // end must reach the real end: an embedded NUL would stop strtold early.
+  if (std::isspace(static_cast<unsigned char>(buf[0])) || end != buf + s.size() ||
       (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || v == 0)) || errno == EINVAL ||
       std::isnan(v)) {
     return std::nullopt;

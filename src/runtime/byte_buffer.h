@@ -40,6 +40,9 @@ class ByteBuffer {
   size_t free_space() const { return capacity_ - write_; }
   void commit(size_t n) { write_ += n; }
   void append(std::string_view s) {
+    if (s.empty()) {
+      return;  // s.data() may be null, which memcpy must not get even for 0 bytes
+    }
     std::memcpy(prepare(s.size()), s.data(), s.size());
     write_ += s.size();
   }

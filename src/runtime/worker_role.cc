@@ -24,7 +24,8 @@ void StageThread::prefetch_ahead(const CommandBatch& batch, size_t cursor) {
     // a split part keeps them): its first key.
     const bool fixed_keys = rec.spec->routing == engine::Routing::kKey ||
                             (rec.spec->routing == engine::Routing::kMultiKey && rec.spec->find_keys == nullptr);
-    if (!fixed_keys) {
+    // A command may carry no key at all (memcached's `gat 10`).
+    if (!fixed_keys || static_cast<uint32_t>(rec.spec->first_key) >= rec.argc) {
       return 0;
     }
     table = shard_->db_if_exists(rec.db);

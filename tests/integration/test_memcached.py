@@ -734,6 +734,16 @@ def test_same_bytes_as_memcached(data, mcp, ref_port):
     assert got == want
 
 
+def test_keyless_gat_as_the_last_command_of_a_read(mc_port, server):
+    """`gat 10` carries no key. Sent alone, it is the last command of its batch, where a
+    worker that looked for its key read past the batch (caught by the ASan build's bounds
+    checks; the sentinel after each SAME_CASES chunk hides it)."""
+    for cmd in (b"gat 10\r\n", b"gats 10\r\n"):
+        with McConn(mc_port) as c:
+            assert c.cmd(cmd) == b"END"
+    server.assert_alive()
+
+
 # Tessera's documented deviations from memcached 1.6.18: its own behaviour is asserted.
 
 def test_deviation_shortened_number_not_padded(mcp, ref_port):

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <optional>
 #include <cstdio>
@@ -710,4 +711,15 @@ TEST_CASE("embedded keys of many widths, both layouts") {
       check();
     }
   }
+}
+
+TEST_CASE("a table TTL past the end of int64 saturates: the row never expires") {
+  // TABLE.CREATE accepts TTLs up to INT64_MAX ms; now + ttl must not overflow.
+  const int64_t now = 1'795'306'600'231;
+  const int64_t latest = std::numeric_limits<int64_t>::max();
+  const Schema schema = make_schema(latest / 1000 * 1000);  // the table keeps a reference
+  ColumnTable t(schema, StorageLayout{0});
+  const uint32_t row = t.upsert_row("k", hash_key("k"), now);
+  CHECK(t.expire_at_ms(row) == latest);
+  CHECK(t.find_row("k", hash_key("k"), now + 1000LL * 86400 * 365 * 1000) == row);
 }

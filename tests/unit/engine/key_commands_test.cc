@@ -311,6 +311,11 @@ TEST_CASE("TTL PTTL EXPIRETIME PEXPIRETIME PERSIST") {
         "(integer) " + std::to_string((test::kStartMs + 10500 + 500) / 1000));
   CHECK(s.run({"persist", "k"}) == "(integer) 1");
   CHECK(s.run({"ttl", "k"}) == "(integer) -1");
+  // The latest expiry there is: seconds round to nearest without overflowing (Redis 7 answers
+  // 9223372036854776).
+  CHECK(s.run({"set", "far", "v", "pxat", "9223372036854775807"}) == "OK");
+  CHECK(s.run({"pexpiretime", "far"}) == "(integer) 9223372036854775807");
+  CHECK(s.run({"expiretime", "far"}) == "(integer) 9223372036854776");
 }
 
 TEST_CASE("DBSIZE FLUSHDB FLUSHALL and SELECTed databases") {

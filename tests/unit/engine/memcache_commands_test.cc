@@ -258,4 +258,18 @@ TEST_CASE("binary protocol: set, get, getk miss, quiet get, incr, add conflict")
   reply = mc.send(binary_packet(0x02, "k", flags_exp, "again"));
   CHECK(binary_status(reply) == 0x02);
   CHECK(reply.substr(24) == "Data exists for key.");
+
+  // APPEND/PREPEND on a missing key: "Not stored." even with a CAS (memcached checks the key
+  // first); on a present key a wrong CAS is "Data exists for key.".
+  CHECK(binary_status(mc.send(binary_packet(0x0e, "missing", {}, "v", 0, 5))) == 0x05);
+  CHECK(binary_status(mc.send(binary_packet(0x0f, "missing", {}, "v", 0, 5))) == 0x05);
+  CHECK(binary_status(mc.send(binary_packet(0x0e, "missing", {}, "v"))) == 0x05);
+  CHECK(binary_status(mc.send(binary_packet(0x0e, "k", {}, "v", 0, 12345))) == 0x02);
+
+  // Exptimes are unsigned: 0x80000000 is a unix time in 2038, so the item lives.
+  const std::string exp_2038("\x00\x00\x00\x00\x80\x00\x00\x00", 8);
+  CHECK(binary_status(mc.send(binary_packet(0x01, "late", exp_2038, "x"))) == 0);
+  reply = mc.send(binary_packet(0x00, "late"));
+  CHECK(binary_status(reply) == 0);
+  CHECK(reply.substr(reply.size() - 1) == "x");
 }

@@ -33,6 +33,7 @@ TEST_CASE("string_util: long double parsing and human formatting") {
   CHECK(!parse_long_double("nan"));
   CHECK(!parse_long_double(" 1"));
   CHECK(!parse_long_double("1x"));
+  CHECK(!parse_long_double(std::string_view("1\0" "2", 3)));  // strtold stops at the NUL
   CHECK(!parse_long_double(""));
   char buf[kLongDoubleTextMax];
   auto fmt = [&](long double v) { return std::string(buf, format_long_double(buf, v)); };
