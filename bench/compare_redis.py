@@ -4,7 +4,9 @@
 Starts build/tessera-server (--port 0) and Debian's redis-server (free port, no persistence),
 runs the same `redis-benchmark -t <test> -c 50 -n N -r 1000000 -d 16 -P <p> --csv` against
 each, one test per run, and prints ops/s, p50/p99 latency and the server's CPU time per
-operation (utime+stime from /proc/PID/stat around each run), with Tessera/Redis ratios. With
+operation (utime+stime from /proc/PID/stat around each run), with Tessera/Redis ratios, and
+redis-benchmark's own CPU per operation (the client's rusage: what bounds throughput when the
+client runs a whole core, as it does at pipeline 1). With
 several rounds it adds CPU-per-op ratios taken within each round (median, quartiles, rounds
 won) and the user-space part of CPU per op (print_paired).
 
@@ -35,6 +37,7 @@ import csv
 import io
 import os
 import re
+import resource
 import shlex
 import signal
 import socket
@@ -264,7 +267,9 @@ def run_benchmark(srv, test, n, clients, pipeline, keyspace, data):
     user0, sys0 = srv.cpu_split_us()
     cs0 = srv.context_switches()
     t0 = time.monotonic()
+    client0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=3600)
+    client1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the servers are not reaped yet
     wall = time.monotonic() - t0
     user1, sys1 = srv.cpu_split_us()
     cs1 = srv.context_switches()
@@ -283,6 +288,7 @@ def run_benchmark(srv, test, n, clients, pipeline, keyspace, data):
         "cpu_us_op": (user1 + sys1 - user0 - sys0) / n,
         "user_us_op": (user1 - user0) / n,
         "ctxsw_op": (cs1 - cs0) / n,
+        "client_us_op": (client1.ru_utime + client1.ru_stime - client0.ru_utime - client0.ru_stime) * 1e6 / n,
         "wall": wall,
     }
 
@@ -356,7 +362,8 @@ def main():
         if len(labels) > 1 else 6
     hdr = (f"{'test':<{width}} {'P':>3} | {'tessera ops/s':>13} {'redis ops/s':>12} {'T/R':>5} | "
            f"{'p50 T':>6} {'p50 R':>6} | {'p99 T':>6} {'p99 R':>6} | "
-           f"{'cpu us/op T':>11} {'R':>6} {'T/R':>5} | {'ctxsw/op T':>10} {'R':>5}")
+           f"{'cpu us/op T':>11} {'R':>6} {'T/R':>5} | {'ctxsw/op T':>10} {'R':>5} | "
+           f"{'client us/op T':>14} {'R':>6}")
     print(hdr)
     print("-" * len(hdr))
     g = lambda d, k: None if d is None else d[k]  # noqa: E731
@@ -372,9 +379,12 @@ def main():
                       f"{fmt(g(t, 'p99'), '6.3f')} {fmt(g(r, 'p99'), '6.3f')} | "
                       f"{fmt(g(t, 'cpu_us_op'), '11.2f')} {fmt(g(r, 'cpu_us_op'), '6.2f')} "
                       f"{ratio(g(t, 'cpu_us_op'), g(r, 'cpu_us_op')):>5} | "
-                      f"{fmt(g(t, 'ctxsw_op'), '10.3f')} {fmt(g(r, 'ctxsw_op'), '5.3f')}")
+                      f"{fmt(g(t, 'ctxsw_op'), '10.3f')} {fmt(g(r, 'ctxsw_op'), '5.3f')} | "
+                      f"{fmt(g(t, 'client_us_op'), '14.2f')} {fmt(g(r, 'client_us_op'), '6.2f')}")
     print("\nlatencies in ms; T/R = Tessera/Redis (ops/s: higher is better; CPU: lower); "
-          "ctxsw/op = the server's context switches per request")
+          "ctxsw/op = the server's context switches per request;\n"
+          "client us/op = redis-benchmark's own CPU (utime+stime) per request: at pipeline 1 it runs a "
+          "whole core,\nso this sets the throughput")
     for name, s in servers.items():
         print(f"{name}: RSS at end {s.rss / 1024:.1f} MiB")
     if repeat > 1:

@@ -11,36 +11,16 @@
 // Prints one line per idle time: CPU per park for each wake-up kind, and wall time per cycle.
 // Each measurement runs a bounded number of cycles (at most about 2 s each).
 #define _GNU_SOURCE
+#include "park_waker.h"
+
 #include <liburing.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <time.h>
-#include <unistd.h>
 
 enum Kind { kUringWake, kUringWakeWithTimeout, kEpollWake, kUringTimer };
 static const char* const kKindNames[] = {"io_uring, woken by another CPU", "same, 100 ms timeout armed",
                                          "epoll, woken by another CPU", "io_uring timeout (timer)"};
-
-struct Run {
-  enum Kind kind;
-  double idle_us;
-  int cycles;
-  int efd;
-  atomic_int parked;  // cycle number the sleeper is about to park in
-};
-
-static double now_us(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
-}
 
 static double thread_oncpu_us(void) {
   FILE* f = fopen("/proc/thread-self/schedstat", "r");
@@ -53,36 +33,10 @@ static double thread_oncpu_us(void) {
   return ns / 1e3;
 }
 
-static void pin(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-}
-
-// Waits until the sleeper has announced cycle i, lets it sit idle for idle_us, then wakes it.
-static void* waker(void* arg) {
-  struct Run* run = arg;
-  pin(1);
-  for (int i = 1; i <= run->cycles; ++i) {
-    while (atomic_load(&run->parked) != i) {
-    }
-    double start = now_us();
-    while (now_us() - start < run->idle_us) {
-    }
-    uint64_t one = 1;
-    if (write(run->efd, &one, sizeof one) != sizeof one) {
-      perror("eventfd write");
-      exit(1);
-    }
-  }
-  return NULL;
-}
-
 // Returns the parked thread's CPU microseconds per cycle; *wall gets wall time per cycle.
 static double measure(enum Kind kind, double idle_us, double* wall) {
-  struct Run run = {.kind = kind, .idle_us = idle_us, .efd = eventfd(0, 0)};
-  run.cycles = idle_us < 100 ? 10000 : (int)(2e6 / idle_us);
+  struct ParkWaker w = {.efd = eventfd(0, 0), .idle_us = idle_us};
+  w.cycles = idle_us < 100 ? 10000 : (int)(2e6 / idle_us);
   pin(0);
   struct io_uring ring;
   struct io_uring_params params;
@@ -94,14 +48,14 @@ static double measure(enum Kind kind, double idle_us, double* wall) {
   }
   int ep = epoll_create1(0);
   struct epoll_event interest = {.events = EPOLLIN};
-  epoll_ctl(ep, EPOLL_CTL_ADD, run.efd, &interest);
+  epoll_ctl(ep, EPOLL_CTL_ADD, w.efd, &interest);
   pthread_t thread;
   if (kind != kUringTimer) {
-    pthread_create(&thread, NULL, waker, &run);
+    pthread_create(&thread, NULL, park_waker, &w);
   }
   uint64_t value;
   double cpu0 = thread_oncpu_us(), wall0 = now_us();
-  for (int i = 1; i <= run.cycles; ++i) {
+  for (int i = 1; i <= w.cycles; ++i) {
     if (kind == kUringTimer) {
       struct __kernel_timespec ts = {0, (long long)(idle_us * 1000)};
       struct io_uring_cqe* cqe = NULL;
@@ -110,9 +64,9 @@ static double measure(enum Kind kind, double idle_us, double* wall) {
         io_uring_cqe_seen(&ring, cqe);
       }
     } else if (kind == kUringWake || kind == kUringWakeWithTimeout) {
-      io_uring_prep_read(io_uring_get_sqe(&ring), run.efd, &value, sizeof value, 0);
+      io_uring_prep_read(io_uring_get_sqe(&ring), w.efd, &value, sizeof value, 0);
       io_uring_submit(&ring);
-      atomic_store(&run.parked, i);
+      atomic_store(&w.parked, i);
       struct io_uring_cqe* cqe = NULL;
       if (kind == kUringWakeWithTimeout) {
         struct __kernel_timespec ts = {0, 100000000};
@@ -126,23 +80,23 @@ static double measure(enum Kind kind, double idle_us, double* wall) {
       }
       io_uring_cqe_seen(&ring, cqe);
     } else {
-      atomic_store(&run.parked, i);
+      atomic_store(&w.parked, i);
       struct epoll_event event;
       epoll_wait(ep, &event, 1, -1);
-      if (read(run.efd, &value, sizeof value) != sizeof value) {
+      if (read(w.efd, &value, sizeof value) != sizeof value) {
         perror("eventfd read");
         exit(1);
       }
     }
   }
-  double cpu = (thread_oncpu_us() - cpu0) / run.cycles;
-  *wall = (now_us() - wall0) / run.cycles;
+  double cpu = (thread_oncpu_us() - cpu0) / w.cycles;
+  *wall = (now_us() - wall0) / w.cycles;
   if (kind != kUringTimer) {
     pthread_join(thread, NULL);
   }
   io_uring_queue_exit(&ring);
   close(ep);
-  close(run.efd);
+  close(w.efd);
   return cpu;
 }
 
