@@ -1,6 +1,8 @@
 // Connection commands, as Redis's networking.c/server.c: HELLO AUTH SELECT QUIT CLIENT.
 // They run on the connection's parser thread (routing kConnection) and change its
 // SessionState, so the change applies in stream order to every command pipelined after.
+#include <algorithm>
+#include <iterator>
 #include <string>
 
 #include "engine/command.h"
@@ -175,6 +177,14 @@ void client_kill(CommandContext& ctx) {
   ctx.reply.integer(ctx.server->client_kill(id, addr, skipme ? ctx.session->client_id : 0));
 }
 
+// A known CLIENT subcommand (reached with the wrong number of arguments: Redis's arity error).
+bool is_client_subcommand(std::string_view sub) {
+  static constexpr std::string_view kNames[] = {"id", "setname", "getname", "setinfo",
+                                                "list", "info", "kill", "help"};
+  return std::any_of(std::begin(kNames), std::end(kNames),
+                     [&](std::string_view name) { return equals_nocase(sub, name); });
+}
+
 void client_command(CommandContext& ctx) {
   std::string_view sub = ctx.args[1];
   const size_t argc = ctx.args.size();
@@ -219,7 +229,7 @@ void client_command(CommandContext& ctx) {
     ctx.reply.verbatim("txt", ctx.server->client_list(s.client_id));
   } else if (equals_nocase(sub, "kill") && argc >= 3) {
     client_kill(ctx);
-  } else if (equals_nocase(sub, "help")) {
+  } else if (equals_nocase(sub, "help") && argc == 2) {
     static constexpr std::string_view kHelp[] = {
         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "ID", "    Return the ID of the current connection.",
@@ -235,6 +245,12 @@ void client_command(CommandContext& ctx) {
     for (auto line : kHelp) {
       ctx.reply.simple(line);
     }
+  } else if (is_client_subcommand(sub)) {
+    std::string lowered(sub);
+    for (char& c : lowered) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    ctx.reply.error("ERR wrong number of arguments for 'client|" + lowered + "' command");
   } else {
     ctx.reply.error(std::string("ERR unknown subcommand '") + std::string(sub.substr(0, 128)) +
                     "'. Try CLIENT HELP.");

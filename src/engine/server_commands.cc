@@ -130,7 +130,7 @@ void command_command(CommandContext& ctx) {
       if (spec) {
         write_command_info(*spec, ctx.reply);
       } else {
-        ctx.reply.null_array();
+        ctx.reply.null();  // Redis 7: a null bulk ($-1), not a null array
       }
     }
   } else if (equals_nocase(sub, "docs")) {

@@ -4,6 +4,7 @@ redis-py on Debian 12 is 4.3.4, which has no RESP3 support: RESP3 is checked ove
 sockets (HELLO 3) with the small parser in conftest.RespConn.
 """
 
+import socket
 import time
 
 import pytest
@@ -602,6 +603,25 @@ def test_info_config_time_command(r, server):
         assert info[0][3:6] == [1, 1, 1]  # first key, last key, step
         docs = c.call("COMMAND", "DOCS", "get")
         assert isinstance(docs, list) and docs[0] == b"get"
+
+
+def test_subcommand_arity_errors_and_unknown_command_info(server, r):
+    """Redis 7: a known CLIENT subcommand with the wrong arity names it; COMMAND INFO answers a
+    null bulk (not a null array) for an unknown name."""
+    assert err_of(r.execute_command, "CLIENT", "GETNAME", "x") == \
+        "wrong number of arguments for 'client|getname' command"
+    assert err_of(r.execute_command, "CLIENT", "kill") == \
+        "wrong number of arguments for 'client|kill' command"
+    assert err_of(r.execute_command, "CLIENT", "nosuch").startswith("unknown subcommand 'nosuch'")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(b"COMMAND INFO nosuchcmd\r\n")
+        want = b"*1\r\n$-1\r\n"
+        got = b""
+        while len(got) < len(want):
+            chunk = s.recv(64)
+            assert chunk, got
+            got += chunk
+        assert got == want
 
 
 def test_client_commands(server):
