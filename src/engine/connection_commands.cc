@@ -3,6 +3,7 @@
 // SessionState, so the change applies in stream order to every command pipelined after.
 #include <algorithm>
 #include <iterator>
+#include <optional>
 #include <string>
 
 #include "engine/command.h"
@@ -177,6 +178,41 @@ void client_kill(CommandContext& ctx) {
   ctx.reply.integer(ctx.server->client_kill(id, addr, skipme ? ctx.session->client_id : 0));
 }
 
+// CLIENT LIST [TYPE normal|master|replica|slave|pubsub] | [ID id [id ...]], as Redis 7.0.
+// Every client here is a normal one; IDs are listed in argument order, unknown ones skipped.
+void list_clients(CommandContext& ctx) {
+  const auto args = ctx.args;
+  ctx.server->publish_session(*ctx.session);
+  std::string text;
+  if (args.size() == 2) {
+    text = ctx.server->client_list(0);
+  } else if (args.size() == 4 && equals_nocase(args[2], "type")) {
+    const std::string_view type = args[3];
+    if (equals_nocase(type, "normal")) {
+      text = ctx.server->client_list(0);
+    } else if (!equals_nocase(type, "master") && !equals_nocase(type, "replica") &&
+               !equals_nocase(type, "slave") && !equals_nocase(type, "pubsub")) {
+      ctx.reply.error("ERR Unknown client type '" + std::string(type) + "'");
+      return;
+    }
+  } else if (args.size() > 3 && equals_nocase(args[2], "id")) {
+    for (size_t i = 3; i < args.size(); ++i) {
+      const std::optional<int64_t> id = parse_int64(args[i]);
+      if (!id) {
+        ctx.reply.error("ERR Invalid client ID");
+        return;
+      }
+      if (*id > 0) {  // client_list(0) would list everyone
+        text += ctx.server->client_list(static_cast<uint64_t>(*id));
+      }
+    }
+  } else {
+    ctx.reply.error(err::kSyntax);
+    return;
+  }
+  ctx.reply.verbatim("txt", text);
+}
+
 // A known CLIENT subcommand (reached with the wrong number of arguments: Redis's arity error).
 bool is_client_subcommand(std::string_view sub) {
   static constexpr std::string_view kNames[] = {"id", "setname", "getname", "setinfo",
@@ -221,9 +257,7 @@ void client_command(CommandContext& ctx) {
     }
     ctx.reply.ok();
   } else if (equals_nocase(sub, "list")) {
-    ctx.server->publish_session(s);
-    std::string text = ctx.server->client_list(0);
-    ctx.reply.verbatim("txt", text);
+    list_clients(ctx);
   } else if (equals_nocase(sub, "info") && argc == 2) {
     ctx.server->publish_session(s);
     ctx.reply.verbatim("txt", ctx.server->client_list(s.client_id));

@@ -624,6 +624,21 @@ def test_subcommand_arity_errors_and_unknown_command_info(server, r):
         assert got == want
 
 
+def test_client_list_type_and_id_filters(server):
+    """CLIENT LIST TYPE / ID, as Redis 7.0: IDs in argument order, unknown ones skipped."""
+    with server.raw() as a, server.raw() as b:
+        ida, idb = a.call("CLIENT", "ID"), b.call("CLIENT", "ID")
+        lines = a.call("CLIENT", "LIST", "ID", str(idb), "999999999", str(ida)).decode().splitlines()
+        assert [ln.split(" ", 1)[0] for ln in lines] == [f"id={idb}", f"id={ida}"]
+        normal = a.call("CLIENT", "LIST", "TYPE", "normal").decode()
+        assert f"id={ida} " in normal and f"id={idb} " in normal
+        assert a.call("CLIENT", "LIST", "TYPE", "pubsub") == b""
+        assert str(a.call("CLIENT", "LIST", "TYPE", "bogus")) == "ERR Unknown client type 'bogus'"
+        assert str(a.call("CLIENT", "LIST", "ID", "abc")) == "ERR Invalid client ID"
+        assert str(a.call("CLIENT", "LIST", "ID")) == "ERR syntax error"
+        assert str(a.call("CLIENT", "LIST", "bogus", "x")) == "ERR syntax error"
+
+
 def test_client_commands(server):
     c = server.client(decode_responses=True)
     cid = c.client_id()
