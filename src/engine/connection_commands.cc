@@ -213,34 +213,48 @@ void list_clients(CommandContext& ctx) {
   ctx.reply.verbatim("txt", text);
 }
 
-// A known CLIENT subcommand (reached with the wrong number of arguments: Redis's arity error).
-bool is_client_subcommand(std::string_view sub) {
-  static constexpr std::string_view kNames[] = {"id", "setname", "getname", "setinfo",
-                                                "list", "info", "kill", "help"};
-  return std::any_of(std::begin(kNames), std::end(kNames),
-                     [&](std::string_view name) { return equals_nocase(sub, name); });
-}
+// CLIENT's subcommands with Redis 7's arities (the command name counts; negative: at least
+// that many). client_command checks them before it dispatches.
+struct ClientSubcommand {
+  std::string_view name;
+  int arity;
+};
+constexpr ClientSubcommand kClientSubcommands[] = {
+    {"id", 2},   {"setname", 3}, {"getname", 2}, {"setinfo", 4},
+    {"list", -2}, {"info", 2},   {"kill", -3},   {"help", 2},
+};
 
 void client_command(CommandContext& ctx) {
   std::string_view sub = ctx.args[1];
-  const size_t argc = ctx.args.size();
+  const auto argc = static_cast<int>(ctx.args.size());
+  const auto* known = std::find_if(std::begin(kClientSubcommands), std::end(kClientSubcommands),
+                                   [&](const ClientSubcommand& c) { return equals_nocase(sub, c.name); });
+  if (known == std::end(kClientSubcommands)) {
+    ctx.reply.error(std::string("ERR unknown subcommand '") + std::string(sub.substr(0, 128)) +
+                    "'. Try CLIENT HELP.");
+    return;
+  }
+  if (known->arity >= 0 ? argc != known->arity : argc < -known->arity) {
+    ctx.reply.error(err::subcommand_arity("client", sub));
+    return;
+  }
   SessionState& s = *ctx.session;
-  if (equals_nocase(sub, "id") && argc == 2) {
+  if (equals_nocase(sub, "id")) {
     ctx.reply.integer(static_cast<int64_t>(s.client_id));
-  } else if (equals_nocase(sub, "setname") && argc == 3) {
+  } else if (equals_nocase(sub, "setname")) {
     if (!valid_client_name(ctx.args[2])) {
       ctx.reply.error("ERR Client names cannot contain spaces, newlines or special characters.");
       return;
     }
     s.name.assign(ctx.args[2]);
     ctx.reply.ok();
-  } else if (equals_nocase(sub, "getname") && argc == 2) {
+  } else if (equals_nocase(sub, "getname")) {
     if (s.name.empty()) {
       ctx.reply.null();
     } else {
       ctx.reply.bulk(s.name);
     }
-  } else if (equals_nocase(sub, "setinfo") && argc == 4) {
+  } else if (equals_nocase(sub, "setinfo")) {
     std::string_view attr = ctx.args[2];
     if (!valid_client_name(ctx.args[3])) {
       ctx.reply.error(std::string("ERR ") + std::string(attr) +
@@ -258,12 +272,12 @@ void client_command(CommandContext& ctx) {
     ctx.reply.ok();
   } else if (equals_nocase(sub, "list")) {
     list_clients(ctx);
-  } else if (equals_nocase(sub, "info") && argc == 2) {
+  } else if (equals_nocase(sub, "info")) {
     ctx.server->publish_session(s);
     ctx.reply.verbatim("txt", ctx.server->client_list(s.client_id));
-  } else if (equals_nocase(sub, "kill") && argc >= 3) {
+  } else if (equals_nocase(sub, "kill")) {
     client_kill(ctx);
-  } else if (equals_nocase(sub, "help") && argc == 2) {
+  } else {  // help
     static constexpr std::string_view kHelp[] = {
         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "ID", "    Return the ID of the current connection.",
@@ -279,15 +293,6 @@ void client_command(CommandContext& ctx) {
     for (auto line : kHelp) {
       ctx.reply.simple(line);
     }
-  } else if (is_client_subcommand(sub)) {
-    std::string lowered(sub);
-    for (char& c : lowered) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    ctx.reply.error("ERR wrong number of arguments for 'client|" + lowered + "' command");
-  } else {
-    ctx.reply.error(std::string("ERR unknown subcommand '") + std::string(sub.substr(0, 128)) +
-                    "'. Try CLIENT HELP.");
   }
 }
 

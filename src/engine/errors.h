@@ -2,6 +2,7 @@
 // constants instead of spelling messages inline, so every message has one source.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace tessera::engine::err {
@@ -27,5 +28,17 @@ inline constexpr std::string_view kExpireNxWithOthers =
 inline constexpr std::string_view kExpireGtAndLt =
     "ERR GT and LT options at the same time are not compatible";
 inline constexpr std::string_view kWrongArity = "ERR wrong number of arguments for '%s' command";
+
+// kWrongArity for a subcommand of a container command, named as Redis 7 names it:
+// "container|sub", the subcommand lower-cased ("ERR ... for 'config|set' command").
+inline std::string subcommand_arity(std::string_view container, std::string_view sub) {
+  std::string name(container);
+  name += '|';
+  for (char c : sub) {
+    name += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  const size_t at = kWrongArity.find("%s");
+  return std::string(kWrongArity.substr(0, at)) + name + std::string(kWrongArity.substr(at + 2));
+}
 
 }  // namespace tessera::engine::err

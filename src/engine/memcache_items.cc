@@ -108,8 +108,7 @@ StoreOutcome store_item(CommandContext& ctx, const StoreRequest& request, uint64
   const std::string_view key = key_arg(ctx);
   const uint64_t hash = key_hash(ctx);
   core::ItemView existing = t.find(key, hash, ctx.now_ms);
-  const bool joins = request.mode == StoreMode::kAppend || request.mode == StoreMode::kPrepend;
-  if (joins && !existing) {
+  if ((request.mode == StoreMode::kAppend || request.mode == StoreMode::kPrepend) && !existing) {
     return StoreOutcome::kNotStored;  // memcached checks this before any CAS it was given
   }
   if (request.compare_cas) {
@@ -121,8 +120,7 @@ StoreOutcome store_item(CommandContext& ctx, const StoreRequest& request, uint64
       return StoreOutcome::kExists;
     }
   }
-  const bool needs_existing = request.mode == StoreMode::kReplace || joins;
-  if ((request.mode == StoreMode::kAdd && existing) || (needs_existing && !existing)) {
+  if ((request.mode == StoreMode::kAdd && existing) || (request.mode == StoreMode::kReplace && !existing)) {
     return StoreOutcome::kNotStored;
   }
   core::ItemMeta meta{request.client_flags, request.new_cas, stored_now(ctx)};

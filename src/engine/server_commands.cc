@@ -173,11 +173,7 @@ void config_command(CommandContext& ctx) {
     ctx.server->reset_stats();
     ctx.reply.ok();
   } else if (equals_nocase(sub, "get") || equals_nocase(sub, "set") || equals_nocase(sub, "resetstat")) {
-    std::string lowered(sub);
-    for (char& c : lowered) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    ctx.reply.error("ERR wrong number of arguments for 'config|" + lowered + "' command");
+    ctx.reply.error(err::subcommand_arity("config", sub));
   } else {
     ctx.reply.error(std::string("ERR unknown subcommand '") + std::string(sub.substr(0, 128)) +
                     "'. Try CONFIG HELP.");
