@@ -1,13 +1,16 @@
 #!/usr/bin/python3
-"""What small APPENDs to a large value cost, Tessera against Redis in one run.
+"""What APPENDs to a large value cost, Tessera against Redis in one run.
 
-Starts build/tessera-server and Debian's redis-server (as bench/compare_redis.py does), sets
-one key to a value of APPEND_MIB MiB, then times APPEND_COUNT one-byte APPENDs to it on each
-server, each waiting for its reply. Tessera copies the whole value on every APPEND (a known
-limit, see the README); Redis grows its string in place. Prints seconds per server and the
-ratio. Servers are stopped by PID at the end.
+Starts build/tessera-server and Debian's redis-server (as bench/compare_redis.py does) and
+times two loads on each server:
+  - one key set to a value of APPEND_MIB MiB, then APPEND_COUNT one-byte APPENDs to it, each
+    waiting for its reply;
+  - one key grown from nothing to BUILD_MIB MiB by 4 KiB APPENDs, pipelined 256 at a time.
+Both servers grow a value kept out of line in place with a doubling reserve, so these cost
+amortized O(bytes appended); a server that copied the value on every APPEND would take
+seconds. Prints seconds per server and the ratio. Servers are stopped by PID at the end.
 
-  /usr/bin/python3 bench/append_cost.py          (APPEND_MIB=64 APPEND_COUNT=20)
+  /usr/bin/python3 bench/append_cost.py          (APPEND_MIB=64 APPEND_COUNT=20 BUILD_MIB=16)
 """
 
 import os
@@ -28,6 +31,25 @@ def time_appends(port, mib, count):
         r.append("big", b"y")
     elapsed = time.monotonic() - start
     assert r.strlen("big") == (mib << 20) + count
+    r.delete("big")
+    r.close()
+    return elapsed
+
+
+def time_build(port, mib, chunk=4096, depth=256):
+    r = redis.Redis(host="127.0.0.1", port=port, socket_timeout=600)
+    r.delete("built")
+    appends = (mib << 20) // chunk
+    piece = b"z" * chunk
+    start = time.monotonic()
+    for first in range(0, appends, depth):
+        pipe = r.pipeline(transaction=False)
+        for _ in range(min(depth, appends - first)):
+            pipe.append("built", piece)
+        pipe.execute()
+    elapsed = time.monotonic() - start
+    assert r.strlen("built") == appends * chunk
+    r.delete("built")
     r.close()
     return elapsed
 
@@ -35,6 +57,7 @@ def time_appends(port, mib, count):
 def main():
     mib = int(os.environ.get("APPEND_MIB", "64"))
     count = int(os.environ.get("APPEND_COUNT", "20"))
+    build_mib = int(os.environ.get("BUILD_MIB", "16"))
     servers = {}
     try:
         servers["tessera"] = start_tessera()
@@ -42,13 +65,16 @@ def main():
         if servers["tessera"] is None:
             raise SystemExit("build/tessera-server is not built")
         took = {name: time_appends(s.port, mib, count) for name, s in servers.items()}
+        built = {name: time_build(s.port, build_mib) for name, s in servers.items()}
     finally:
         for s in servers.values():
             if s is not None:
                 s.stop()
     print(f"{count} one-byte APPENDs to a {mib} MiB value: tessera {took['tessera']:.3f} s, "
-          f"redis {took['redis']:.3f} s, T/R {took['tessera'] / took['redis']:.0f}x")
-
+          f"redis {took['redis']:.3f} s, T/R {took['tessera'] / took['redis']:.2f}x")
+    print(f"a {build_mib} MiB value built by 4 KiB APPENDs (pipeline 256): "
+          f"tessera {built['tessera']:.3f} s, redis {built['redis']:.3f} s, "
+          f"T/R {built['tessera'] / built['redis']:.2f}x")
 
 if __name__ == "__main__":
     main()

@@ -6,9 +6,11 @@
 //   Bits 0..1 of flags say where key and value are (the storage kind):
 //     kInlineRaw        payload = the raw value bytes
 //     kInlineInt        payload = an int64, 8 bytes
-//     kValueOutOfLine   payload = a pointer to a malloc block = [value bytes]
+//     kValueOutOfLine   payload = a pointer to a malloc block = [value bytes][spare]
 //     kKeyValueOutOfLine  the key bytes are not inline either (keys too big to keep
 //                       inline): payload = a pointer to a block = [key bytes][value bytes]
+//   An out-of-line block may hold spare bytes after the value: room KeyTable::grow_value
+//   reserves so that repeated appends do not reallocate (malloc_usable_size is its size).
 //   Only these four combinations exist (an int never goes out of line: a key too long for
 //   an inline int item stores the int as text), so two bits hold them.
 //   The trailer after the payload holds, in this order and each only when its flag is set:

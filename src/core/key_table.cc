@@ -60,6 +60,14 @@ void KeyTable::set_int(std::string_view key, uint64_t hash, int64_t value, int64
   impl_->upsert(key, hash, Impl::Value{true, value, {}}, expire_at_ms, ttl, meta);
 }
 
+char* KeyTable::grow_value(std::string_view key, uint64_t hash, size_t new_len) {
+  Impl::Loc loc = impl_->locate(key, hash);
+  if (!loc) {
+    return nullptr;
+  }
+  return reinterpret_cast<char*>(impl_->grow_out_of_line_value(loc, new_len));
+}
+
 uint64_t KeyTable::next_cas() { return ++impl_->cas_counter; }
 
 bool KeyTable::erase(std::string_view key, uint64_t hash, int64_t now_ms) {

@@ -149,6 +149,16 @@ class KeyTable {
   void set_int(std::string_view key, uint64_t hash, int64_t value, int64_t expire_at_ms,
                TtlPolicy ttl, const ItemMeta& meta);
 
+  // A Redis edit of a live raw value (APPEND, SETRANGE): makes it `new_len` bytes long
+  // (REQUIRES: new_len >= its length), keeping its bytes and its expiry, zero-filling the
+  // new tail, and returns its bytes for the caller to write. Like any new value it drops
+  // memcached metadata and marks. Only values kept out of line are edited here: their block
+  // grows with Redis's greedy reserve (double below 1 MiB, +1 MiB above), so a run of
+  // appends costs amortized O(bytes appended). Returns nullptr, changing nothing, for a
+  // missing key, an int or an inline value: the caller then stores the whole new value with
+  // set (an inline value is at most SlabArena::kMaxBlockBytes to copy).
+  char* grow_value(std::string_view key, uint64_t hash, size_t new_len);
+
   // Next value of this table's CAS counter: 1, 2, 3, ... (never 0, which means "no CAS").
   // Monotonic for the table's lifetime, including across clear(). memcached's CAS unique is
   // per server; this counter is per table (one database of one shard), so the engine must

@@ -42,6 +42,7 @@ struct KeyTable::Impl {
   static constexpr size_t kGrowDen = 2;
   static constexpr size_t kMigrateGroupsPerStep = 8;
   static constexpr size_t kRandomTries = 32;
+  static constexpr size_t kGreedyDoubleLimit = size_t{1} << 20;  // Redis's SDS_MAX_PREALLOC
   static constexpr unsigned __int128 kHashSpaceEnd = static_cast<unsigned __int128>(1) << 64;
 
   // splitmix64 (Steele, Lea, Flood 2014) with its published constants: a cheap stream of
@@ -311,6 +312,72 @@ struct KeyTable::Impl {
     with_expiry += expire_at_ms != kNoExpiry;
     write_item(h, flags, key, v, expire_at_ms, meta, block);
     return item_at(h);
+  }
+
+  // Redis's sdsMakeRoomFor reserve: the block size a value that needs `need` bytes grows to.
+  static size_t greedy_capacity(size_t need) {
+    return need < kGreedyDoubleLimit ? need * 2 : need + kGreedyDoubleLimit;
+  }
+
+  // KeyTable::grow_value for the item at `loc` (key_table.h). Returns nullptr, changing
+  // nothing, unless its value is out of line and the re-encoded item still fits a block.
+  // Everything that can throw (the arena block, the key copy, the realloc) happens before
+  // the item changes.
+  uint8_t* grow_out_of_line_value(Loc loc, size_t new_len) {
+    const uint32_t h = loc.index->handle(loc.slot);
+    uint8_t* p = item_at(h);
+    const item::Decoded d = item::decode(p);
+    if (!item::value_out_of_line(d.flags)) {
+      return nullptr;
+    }
+    const auto flags = static_cast<uint8_t>(
+        d.flags & ~(item::kHasClientFlags | item::kHasCas | item::kHasAccess | item::kMarks));
+    const size_t new_size = item::encoded_size(flags, d.key_len, new_len);
+    if (new_size > SlabArena::kMaxBlockBytes) {
+      return nullptr;
+    }
+    const bool key_inline = !item::key_out_of_line(flags);
+    const size_t key_part = key_inline ? 0 : d.key_len;
+    const bool same_layout = flags == d.flags && new_size == d.size;
+    const bool same_class = SlabArena::size_class(new_size) == SlabArena::size_class(d.size);
+    // An inline key may move by a byte when the length varint grows: write it from a copy.
+    std::string key_copy;
+    if (!same_layout && key_inline) {
+      key_copy.assign(reinterpret_cast<const char*>(d.key), d.key_len);
+    }
+    const uint32_t nh = same_class ? h : arena.allocate(new_size);
+    uint8_t* block = d.out_of_line_block();
+    const size_t need = key_part + new_len;
+    const size_t capacity = malloc_usable_size(block);
+    if (need > capacity) {
+      auto* grown = static_cast<uint8_t*>(std::realloc(block, greedy_capacity(need)));
+      if (grown == nullptr) {
+        if (nh != h) {
+          arena.free(nh, new_size);
+        }
+        throw std::bad_alloc();
+      }
+      out_of_line_bytes = out_of_line_bytes - capacity + malloc_usable_size(grown);
+      block = grown;
+    }
+    std::memset(block + key_part + d.value_len, 0, new_len - d.value_len);
+    uint8_t* value = block + key_part;
+    if (same_layout) {  // only the length and the pointer change, each at the same width
+      item::write_varint(p + item::kFlagsBytes + item::varint_size(d.key_len), new_len);
+      std::memcpy(p + (d.payload - p), &block, item::kPointerBytes);
+      return value;
+    }
+    // write_item copies an inline key and only measures an out-of-line one.
+    const std::string_view key =
+        key_inline ? std::string_view(key_copy)
+                   : std::string_view(reinterpret_cast<const char*>(block), d.key_len);
+    const Value v{false, 0, {reinterpret_cast<const char*>(value), new_len}};
+    write_item(nh, flags, key, v, d.expiry(), ItemMeta{}, block);
+    if (nh != h) {
+      arena.free(h, d.size);
+      loc.index->set_handle(loc.slot, nh);
+    }
+    return value;
   }
 
   // Keeps the first `keep` bytes of the item at `loc`, with its flags byte set to `flags`,

@@ -4,8 +4,10 @@
 //
 // Called by the data worker owning the key's shard (routing kKey); specs live in
 // string_commands.cc. Counters store int64 directly (KeyTable::set_int): no allocation.
-// APPEND and SETRANGE build the new value in a temporary string (the table has no in-place
-// edit), bounded by proto-max-bulk-len.
+// APPEND and SETRANGE edit a value kept out of line in place (KeyTable::grow_value, which
+// reserves room as Redis's sds does, so repeated appends cost amortized O(bytes appended));
+// a missing key, an int or a small inline value is rebuilt in a temporary string and
+// stored whole. Both are bounded by proto-max-bulk-len.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -76,11 +78,19 @@ void append_command(CommandContext& ctx) {
                            static_cast<int64_t>(suffix.size()))) {
     return;
   }
-  std::string value;
-  value.reserve(old.size() + suffix.size());
-  value.append(old).append(suffix);
-  table.set(ctx.args[1], ctx.hash(1), value, core::kNoExpiry, core::TtlPolicy::kKeep);
-  ctx.reply.integer(static_cast<int64_t>(value.size()));
+  const size_t old_len = old.size();
+  const size_t new_len = old_len + suffix.size();
+  if (char* grown = table.grow_value(ctx.args[1], ctx.hash(1), new_len)) {
+    if (!suffix.empty()) {
+      std::memcpy(grown + old_len, suffix.data(), suffix.size());
+    }
+  } else {
+    std::string value;
+    value.reserve(new_len);
+    value.append(old).append(suffix);
+    table.set(ctx.args[1], ctx.hash(1), value, core::kNoExpiry, core::TtlPolicy::kKeep);
+  }
+  ctx.reply.integer(static_cast<int64_t>(new_len));
 }
 
 void strlen_command(CommandContext& ctx) {
@@ -150,14 +160,19 @@ void setrange_command(CommandContext& ctx) {
     return;
   }
   const size_t at = static_cast<size_t>(*offset);
-  std::string value(std::max(old.size(), at + patch.size()), '\0');
-  if (!old.empty()) {
-    std::memcpy(value.data(), old.data(), old.size());
+  const size_t new_len = std::max(old.size(), at + patch.size());
+  core::KeyTable& table = ctx.shard->db(ctx.db);
+  if (char* grown = item ? table.grow_value(ctx.args[1], ctx.hash(1), new_len) : nullptr) {
+    std::memcpy(grown + at, patch.data(), patch.size());
+  } else {
+    std::string value(new_len, '\0');
+    if (!old.empty()) {
+      std::memcpy(value.data(), old.data(), old.size());
+    }
+    std::memcpy(value.data() + at, patch.data(), patch.size());
+    table.set(ctx.args[1], ctx.hash(1), value, core::kNoExpiry, core::TtlPolicy::kKeep);
   }
-  std::memcpy(value.data() + at, patch.data(), patch.size());
-  ctx.shard->db(ctx.db).set(ctx.args[1], ctx.hash(1), value, core::kNoExpiry,
-                            core::TtlPolicy::kKeep);
-  ctx.reply.integer(static_cast<int64_t>(value.size()));
+  ctx.reply.integer(static_cast<int64_t>(new_len));
 }
 
 void incr_command(CommandContext& ctx) { incr_decr(ctx, 1); }

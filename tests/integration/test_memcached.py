@@ -568,6 +568,28 @@ def test_cross_flags_touch_vs_redis_set(mcp, r):
     assert mcp.values(b"get f\r\n")[b"f"][1] == b"abc"
 
 
+
+def test_redis_edit_of_a_large_memcached_item_is_a_new_value(mcp, r):
+    # A value kept out of line is edited in place by APPEND and SETRANGE. Like a Redis SET,
+    # the edit drops the memcached client flags, and a CAS unique read before it no longer
+    # matches.
+    big = b"a" * 20000
+    assert mcp.cmd(b"set big 7 0 %d\r\n%s\r\n" % (len(big), big)) == b"STORED"
+    flags, value, cas = mcp.values(b"gets big\r\n")[b"big"]
+    assert (flags, value) == (7, big)
+    assert r.append("big", "b") == len(big) + 1
+    flags, value, cas_after_append = mcp.values(b"gets big\r\n")[b"big"]
+    assert (flags, value) == (0, big + b"b")
+    assert cas_after_append != cas
+    assert mcp.cmd(b"cas big 0 0 1 %d\r\nx\r\n" % cas) == b"EXISTS"
+    assert mcp.cmd(b"set big 5 0 %d\r\n%s\r\n" % (len(big), big)) == b"STORED"
+    cas = mcp.values(b"gets big\r\n")[b"big"][2]
+    assert r.setrange("big", 3, "ZZ") == len(big)
+    flags, value, cas_after_setrange = mcp.values(b"gets big\r\n")[b"big"]
+    assert (flags, value) == (0, b"aaaZZ" + big[5:])
+    assert cas_after_setrange != cas
+    assert mcp.cmd(b"cas big 0 0 1 %d\r\nx\r\n" % cas) == b"EXISTS"
+
 # --------------------------------------------------------------------------------------
 # 5. Byte-for-byte with memcached 1.6.18
 # --------------------------------------------------------------------------------------

@@ -198,6 +198,37 @@ def test_append_strlen_getrange_setrange(r):
         "value is not an integer or out of range"
 
 
+def test_append_and_setrange_on_values_kept_out_of_line(r):
+    # Values past the 4 KiB item limit are edited in place (with a reserve, as Redis's sds);
+    # check the bytes, lengths and TTL against a model across many edits.
+    model = bytearray(b"s" * 5000)
+    r.set("big", bytes(model), ex=1000)
+    pipe = r.pipeline(transaction=False)
+    for i in range(2000):
+        piece = bytes([65 + i % 26]) * (1 + i % 37)
+        pipe.append("big", piece)
+        model += piece
+        if i % 100 == 0:
+            at = (i * 7919) % (len(model) + 50)
+            patch = b"<%d>" % i
+            pipe.setrange("big", at, patch)
+            model += b"\0" * max(0, at + len(patch) - len(model))
+            model[at:at + len(patch)] = patch
+    replies = pipe.execute()
+    assert all(isinstance(n, int) and n > 0 for n in replies)
+    assert replies[-1] == len(model)
+    assert r.strlen("big") == len(model)
+    assert r.get("big") == bytes(model)
+    assert r.getrange("big", -10, -1) == bytes(model[-10:])
+    assert 990 <= r.ttl("big") <= 1000
+    # A value that grows from inline to out of line, and an int that becomes text.
+    r.set("n", 12345)
+    assert r.append("n", "x" * 5000) == 5005
+    assert r.get("n") == b"12345" + b"x" * 5000
+    assert r.setrange("n", 6000, "end") == 6003
+    assert r.get("n") == b"12345" + b"x" * 5000 + b"\0" * 995 + b"end"
+    assert r.ttl("n") == -1
+
 def test_getex_getdel_getset(r):
     r.set("k", "v")
     assert r.getex("k", ex=100) == b"v"

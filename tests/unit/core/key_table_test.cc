@@ -636,3 +636,74 @@ TEST_CASE("memcached meta marks: set in place, kept by set_expiry, cleared by a 
   CHECK(tb.find("k", 0).marks() == 0);
   CHECK_FALSE(tb.t.add_marks("missing", hash_key("missing"), kMarkStale, 0));
 }
+
+TEST_CASE("grow_value: only out-of-line values, in place, keeping expiry, dropping metadata") {
+  Table tb;
+  auto grow = [&](std::string_view k, size_t n) { return tb.t.grow_value(k, hash_key(k), n); };
+  CHECK(grow("missing", 10) == nullptr);
+  tb.set("int", "12345");
+  CHECK(grow("int", 10) == nullptr);
+  tb.set("small", "abc");
+  CHECK(grow("small", 10) == nullptr);
+  CHECK(value_of(tb.find("small")) == "abc");
+
+  // Value lengths around the varint widths (2 bytes up to 16383, 3 from 16384), with and
+  // without an expiry and memcached metadata, inline and out-of-line keys.
+  for (size_t klen : {3u, 4085u, 5000u}) {
+    for (bool with_meta : {false, true}) {
+      for (int64_t exp : {kNoExpiry, int64_t{4321}}) {
+        std::string k(klen, 'k');
+        std::string expect(16380, 'v');
+        expect[7] = '\0';
+        tb.set_meta(k, expect, with_meta ? ItemMeta{9, 10} : ItemMeta{}, exp);
+        tb.t.add_marks(k, hash_key(k), kMarkStale, 0);
+        for (size_t step : {1u, 2u, 1u, 5000u, 0u, 70000u}) {
+          const size_t old_len = expect.size();
+          char* v = grow(k, old_len + step);
+          REQUIRE(v != nullptr);
+          CHECK(std::string(v, old_len) == expect);
+          CHECK(std::string(v + old_len, step) == std::string(step, '\0'));
+          for (size_t i = 0; i < step; ++i) {
+            v[old_len + i] = static_cast<char>('a' + i % 26);
+            expect.push_back(static_cast<char>('a' + i % 26));
+          }
+          ItemView it = tb.find(k);
+          REQUIRE(it);
+          CHECK(it.key() == k);
+          CHECK(it.raw_value() == expect);
+          CHECK(it.expire_at_ms() == exp);
+          CHECK(it.client_flags() == 0);
+          CHECK(it.cas() == 0);
+          CHECK(it.marks() == 0);
+        }
+        CHECK(tb.erase(k));
+      }
+    }
+  }
+  CHECK(tb.t.keys_with_expiry() == 0);
+}
+
+TEST_CASE("grow_value reserves room as Redis's sds does: appends rarely reallocate") {
+  Table tb;
+  const size_t start = 100000;
+  tb.set("k", std::string(start, 'x'));
+  // One-byte appends up to twice the length: the block is resized (memory_bytes changes)
+  // once, when the exact-size first block is full, to twice the needed length. Exact-size
+  // growth would resize it every malloc granule (16 bytes), thousands of times.
+  size_t last = tb.t.memory_bytes();
+  const size_t base = last;
+  int resizes = 0;
+  for (size_t n = start + 1; n <= 2 * start; ++n) {
+    char* v = tb.t.grow_value("k", hash_key("k"), n);
+    REQUIRE(v != nullptr);
+    v[n - 1] = 'y';
+    const size_t now = tb.t.memory_bytes();
+    resizes += now != last;
+    last = now;
+  }
+  CHECK(resizes == 1);
+  CHECK(last >= base + start);  // the reserve is counted
+  CHECK(last <= base + start + 4096);
+  CHECK(tb.find("k").raw_value() == std::string(start, 'x') + std::string(start, 'y'));
+  CHECK(tb.erase("k"));
+}
