@@ -173,16 +173,22 @@ ArithOutcome arith_item(CommandContext& ctx, const ArithRequest& request, uint64
   if (!item) {
     return ArithOutcome::kNotFound;
   }
+  // memcached's do_add_delta order: an empty value is non-numeric before the CAS check,
+  // any other value is parsed after it.
+  const bool is_int = item.encoding() == core::ValueEncoding::kInt;
+  if (!is_int && item.raw_value().empty()) {
+    return ArithOutcome::kNonNumeric;
+  }
   if (request.compare_cas && (item.cas() == 0 || item.cas() != *request.compare_cas)) {
     return ArithOutcome::kExists;
   }
   uint64_t value = 0;
-  if (item.encoding() == core::ValueEncoding::kInt) {
+  if (is_int) {
     if (item.int_value() < 0) {
       return ArithOutcome::kNonNumeric;  // memcached's strtoull check rejects a '-'
     }
     value = static_cast<uint64_t>(item.int_value());
-  } else if (item.raw_value().empty() || !protocol::detail::safe_strtoull(item.raw_value(), value)) {
+  } else if (!protocol::detail::safe_strtoull(item.raw_value(), value)) {
     return ArithOutcome::kNonNumeric;
   }
   if (request.increment) {

@@ -1,6 +1,7 @@
 // memcached's meta commands over the shared keyspace, as memcached 1.6.18 answers them:
 // mg (get), ms (set), md (delete), ma (arithmetic), me (debug). Return flags are echoed in
-// request order (O opaque, k key, b, c cas, f flags, s size, t ttl, h, l); q drops what
+// request order (O opaque, k key, b, c cas, f flags, s size, t ttl, h, l; ms reports only
+// O k c, md O k, ma O k c t, as memcached 1.6.18); q drops what
 // memcached's quiet mode drops (mg: EN; ms, md, ma: HD); errors are never dropped.
 //
 // Stale-while-revalidate, as memcached: mg N creates a missing item (empty, TTL N) and hands
@@ -47,10 +48,25 @@ struct ItemFacts {
   int64_t idle_seconds = 0;  // l
 };
 
+// The return flags a command reports, as memcached 1.6.18: mg all of them; ms, md and ma
+// ignore the ones that describe the stored item (ma keeps t).
+std::string_view reported_flags(MemcacheCommand command) {
+  switch (command) {
+    case MemcacheCommand::kMetaSet: return "Okc";
+    case MemcacheCommand::kMetaDelete: return "Ok";
+    case MemcacheCommand::kMetaArithmetic: return "Okct";
+    default: return "Okcfsthl";
+  }
+}
+
 // Appends the return flags requested by `tokens` for `facts`, in request order.
 void append_return_flags(std::string& out, std::span<const std::string_view> tokens, std::string_view key,
                          const MemcacheParams& p, const ItemFacts& facts) {
+  const std::string_view reported = reported_flags(p.command);
   for (std::string_view token : tokens) {
+    if (reported.find(token[0]) == std::string_view::npos) {
+      continue;
+    }
     switch (token[0]) {
       case 'O':
         out.push_back(' ');
@@ -144,18 +160,22 @@ void meta_get(CommandContext& ctx) {
     access = item.access();
   }
   bool win = false;
+  bool vivified_expired = false;
   if (!item) {
     stats.count(MemcacheCounter::kGetMisses);
-    const Expiry vivify = to_expiry(p.vivify_ttl, ctx.now_ms);
-    if (!p.has('N') || vivify.expired) {
+    if (!p.has('N')) {
       reply_meta(ctx, p, MetaCode::kEn, nullptr, ItemFacts{});
       return;
     }
     // Vivify: an empty item stands in while this client, the winner, recomputes it.
     // As memcached: this mg reports a fresh item (h0 l0) and counts as its first fetch.
+    // With a TTL already past (N-1) memcached still creates it and answers the win, but the
+    // item is expired for every later request: it is removed once this mg has answered.
+    const Expiry vivify = to_expiry(p.vivify_ttl, ctx.now_ms);
+    vivified_expired = vivify.expired;
     access = stored_now(ctx);
-    t.set(key, hash, std::string_view(), vivify.at_ms, core::TtlPolicy::kReplace,
-          core::ItemMeta{0, 0, core::ItemAccess::fetched_at(ctx.now_ms)});
+    t.set(key, hash, std::string_view(), vivify.expired ? core::kNoExpiry : vivify.at_ms,
+          core::TtlPolicy::kReplace, core::ItemMeta{0, 0, core::ItemAccess::fetched_at(ctx.now_ms)});
     t.add_marks(key, hash, core::kMarkWinSent, ctx.now_ms);
     item = t.find(key, hash, ctx.now_ms);
     win = true;
@@ -196,6 +216,9 @@ void meta_get(CommandContext& ctx) {
   }
   if (p.has('T')) {
     touch_item(ctx, key, hash, p.exptime);
+  }
+  if (vivified_expired) {
+    t.erase(key, hash, ctx.now_ms);
   }
 }
 

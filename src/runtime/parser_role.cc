@@ -36,14 +36,17 @@ std::string sanitize(std::string text) {
   return text;
 }
 
+// What Redis's "%s" prints of an argument: the bytes before its first NUL.
+std::string_view as_c_string(std::string_view arg) { return arg.substr(0, arg.find('\0')); }
+
 std::string unknown_command_error(std::span<const std::string_view> args) {
   std::string listed;
   for (size_t i = 1; i < args.size() && listed.size() < kUnknownCommandArgsBudget; ++i) {
     size_t room = kUnknownCommandArgsBudget - listed.size();
-    listed += fmt::format("'{}' ", args[i].substr(0, room));
+    listed += fmt::format("'{}' ", as_c_string(args[i]).substr(0, room));
   }
   return sanitize(fmt::format("ERR unknown command '{}', with args beginning with: {}",
-                              args[0].substr(0, kUnknownCommandArgsBudget), listed));
+                              as_c_string(args[0]).substr(0, kUnknownCommandArgsBudget), listed));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -80,10 +81,14 @@ void apply_directive(Config& config, const std::string& key, const std::vector<s
 // CONFIG GET: all (name, value) pairs whose name matches the glob, in Redis's value syntax.
 std::vector<std::pair<std::string, std::string>> config_get(const Config& config, std::string_view pattern);
 
-// CONFIG SET: applies `value` to `key` if the key is mutable at runtime, all or nothing.
-// Returns Redis's exact error text on failure (unknown key, immutable key, bad value); on
-// success `config` is updated and the caller publishes the new value to the runtime.
-// Multi-word keys (client-output-buffer-limit) take their words in one value, as in Redis.
+// CONFIG SET with name/value pairs (REQUIRES: an even count), all or nothing, as Redis 7's
+// configSetCommand: every name is checked first, and the first unknown, immutable or
+// repeated one is the error; then the values are applied in order, and the first bad value
+// is the error. Returns Redis's exact error text on failure; on success `config` is updated
+// and the caller publishes the new values to the runtime. Multi-word keys
+// (client-output-buffer-limit) take their words in one value, as in Redis.
+std::optional<std::string> config_set(Config& config, std::span<const std::string_view> pairs);
+// The same for one pair.
 std::optional<std::string> config_set(Config& config, std::string_view key, std::string_view value);
 
 // True if CONFIG SET may change `key` (case-insensitive); false for unknown keys.

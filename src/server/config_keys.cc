@@ -367,22 +367,42 @@ bool config_key_mutable(std::string_view key) {
   return spec != nullptr && spec->mutable_at_runtime;
 }
 
-std::optional<std::string> config_set(Config& config, std::string_view key, std::string_view value) {
-  const ConfigKey* spec = find_config_key(key);
-  if (spec == nullptr) {
-    return "ERR Unknown option or number of arguments for CONFIG SET - '" + std::string(key) + "'";
+std::optional<std::string> config_set(Config& config, std::span<const std::string_view> pairs) {
+  auto failed = [](std::string_view key, std::string_view reason) {
+    return "ERR CONFIG SET failed (possibly related to argument '" + std::string(key) + "') - " +
+           std::string(reason);
+  };
+  std::vector<const ConfigKey*> specs;
+  for (size_t i = 0; i + 1 < pairs.size(); i += 2) {
+    const std::string_view key = pairs[i];
+    const ConfigKey* spec = find_config_key(key);
+    if (spec == nullptr) {
+      return "ERR Unknown option or number of arguments for CONFIG SET - '" + std::string(key) + "'";
+    }
+    if (!spec->mutable_at_runtime) {
+      return failed(key, "can't set immutable config");
+    }
+    if (std::find(specs.begin(), specs.end(), spec) != specs.end()) {
+      return failed(key, "duplicate parameter");
+    }
+    specs.push_back(spec);
   }
-  const std::string prefix = "ERR CONFIG SET failed (possibly related to argument '" + std::string(key) + "') - ";
-  if (!spec->mutable_at_runtime) {
-    return prefix + "can't set immutable config";
-  }
-  std::vector<std::string> values = spec->multi_word ? split_config_words(value) : std::vector<std::string>{std::string(value)};
-  Config candidate = config;  // CONFIG SET is all-or-nothing
-  if (auto reason = spec->apply(candidate, values)) {
-    return prefix + *reason;
+  Config candidate = config;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const std::string_view value = pairs[2 * i + 1];
+    std::vector<std::string> values =
+        specs[i]->multi_word ? split_config_words(value) : std::vector<std::string>{std::string(value)};
+    if (auto reason = specs[i]->apply(candidate, values)) {
+      return failed(pairs[2 * i], *reason);
+    }
   }
   config = std::move(candidate);
   return std::nullopt;
+}
+
+std::optional<std::string> config_set(Config& config, std::string_view key, std::string_view value) {
+  const std::string_view pair[] = {key, value};
+  return config_set(config, pair);
 }
 
 std::vector<std::pair<std::string, std::string>> config_get(const Config& config, std::string_view pattern) {

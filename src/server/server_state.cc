@@ -59,13 +59,9 @@ void ServerState::config_get(std::span<const std::string_view> patterns, protoco
 
 std::string ServerState::config_set(std::span<const std::string_view> args) {
   std::lock_guard lock(config_mutex_);
-  Config updated = config_;
-  for (size_t i = 0; i + 1 < args.size(); i += 2) {
-    if (auto error = server::config_set(updated, args[i], args[i + 1])) {
-      return *error;
-    }
+  if (auto error = server::config_set(config_, args)) {
+    return *error;
   }
-  config_ = updated;
   apply_limits(config_);
   return {};
 }

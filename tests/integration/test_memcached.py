@@ -723,6 +723,14 @@ SAME_CASES = [
     # stale-while-revalidate: vivify (N), recache (R), invalidate (md I, ms I with an older C)
     _case("mg-vivify-win-token", b"mg viv v N30 t\r\nmg viv v N30 t\r\nms viv 2 T60\r\nzz\r\n"
           b"mg viv v t\r\nmg w v N30 q k O5\r\nmg w v q\r\nmn\r\n"),
+    # N with a TTL already past: memcached creates the item (the win is answered), already
+    # expired for the next request
+    _case("mg-vivify-expired", b"mg z N-1 v c f s h l k\r\nmg z v\r\nmg y N-1 q k\r\nmg y\r\n"
+          b"mg w N-5 v\r\nmg w N0 v t\r\nmg w v\r\nmg v N-1 T-1 v\r\nmg v\r\n"),
+    # which return flags each command reports: ms only O k c, md O k, ma O k c t
+    _case("meta-return-flags-per-command", b"ms a 1 T100 F7 c k O1 f t s\r\nx\r\n"
+          b"ms a 1 t s f h l\r\nx\r\nset n 5 100 1\r\n5\r\nma n t f s c k O2 v\r\n"
+          b"ma n s f h l\r\nmd n t s f c k O3\r\nmd n k f\r\n"),
     _case("md-invalidate-stale", b"ms x 2\r\nhi\r\nmd x I T30\r\nmg x v t\r\nmg x v t\r\n"
           b"ms x 3\r\nnew\r\nmg x v\r\nmd nope I\r\nmd nope I q\r\nmn\r\n"),
     _case("mg-recache", b"ms y 2 T10\r\nhi\r\nmg y v R30 t\r\nmg y v R30 t\r\nmg y v R5 t\r\n"),
@@ -784,6 +792,16 @@ def test_deviation_me_output(mcp):
                      rb"ME b exp=-1 la=\d+ cas=(\d+) fetch=\w+ cls=\d+ size=\d+\r\nEN\r\n", out)
     assert m, out
     assert m.group(1) == m.group(2)  # once asked for, the cas shows
+
+
+def test_deviation_ttl_of_an_item_vivified_expired(mcp, ref_port):
+    # mg N-1 answers a win for an item that is already expired. memcached reports its t as
+    # an unsigned wrap of (1 - now); Tessera reports -1, as for any item it answers without
+    # a TTL left.
+    assert mcp.exchange(b"mg z N-1 t v\r\nmg z v\r\n") == b"VA 0 t-1 W\r\n\r\nEN\r\n"
+    with McConn(ref_port) as ref:
+        out = ref.exchange(b"mg z N-1 t v\r\nmg z v\r\n")
+    assert re.fullmatch(rb"VA 0 t4\d{9} W\r\n\r\nEN\r\n", out), out
 
 
 def test_deviation_e_flag_sets_cas(mcp, ref_port):

@@ -112,6 +112,9 @@ def test_unknown_command_errors(r):
     assert err_of(r.execute_command, "foo") == "unknown command 'foo', with args beginning with: "
     assert err_of(r.execute_command, "FooBar", "x") == \
         "unknown command 'FooBar', with args beginning with: 'x' "
+    # the name and each argument are quoted up to a NUL byte, as C's %s prints them
+    assert err_of(r.execute_command, b"fo\0ox", b"a\0b", "cd") == \
+        "unknown command 'fo', with args beginning with: 'a' 'cd' "
     # the connection keeps working
     assert r.ping() is True
 
@@ -624,6 +627,17 @@ def test_info_config_time_command(r, server):
     assert r.config_resetstat() is True
     assert err_of(r.execute_command, "CONFIG", "SET", "no-such-parameter", "1").startswith(
         "Unknown option or number of arguments for CONFIG SET - 'no-such-parameter'")
+    # Several pairs: names are checked before values (Redis 7.0's configSetCommand).
+    assert err_of(r.execute_command, "CONFIG", "SET", "hz", "10", "HZ", "abc") == \
+        "CONFIG SET failed (possibly related to argument 'HZ') - duplicate parameter"
+    assert err_of(r.execute_command, "CONFIG", "SET", "hz", "abc", "no-such", "1") == \
+        "Unknown option or number of arguments for CONFIG SET - 'no-such'"
+    assert err_of(r.execute_command, "CONFIG", "SET", "maxclients", "900", "hz", "abc") == \
+        "CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be parsed into an integer"
+    assert r.config_get("maxclients")["maxclients"] == "1000"
+    assert r.execute_command("CONFIG", "SET", "maxclients", "900", "hz", "12") == b"OK"
+    assert r.config_get("maxclients")["maxclients"] == "900"
+    assert r.config_get("hz")["hz"] == "12"
     with server.raw() as c:
         n = c.call("COMMAND", "COUNT")
         assert isinstance(n, int) and n > 30

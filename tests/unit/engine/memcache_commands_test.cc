@@ -266,6 +266,13 @@ TEST_CASE("binary protocol: set, get, getk miss, quiet get, incr, add conflict")
   CHECK(binary_status(mc.send(binary_packet(0x0e, "missing", {}, "v"))) == 0x05);
   CHECK(binary_status(mc.send(binary_packet(0x0e, "k", {}, "v", 0, 12345))) == 0x02);
 
+  // INCR with a wrong CAS: an empty value is non-numeric before the CAS is compared, any
+  // other value is compared first (memcached's do_add_delta order).
+  CHECK(binary_status(mc.send(binary_packet(0x01, "empty", flags_exp, ""))) == 0);
+  CHECK(binary_status(mc.send(binary_packet(0x05, "empty", arith, {}, 0, 999999))) == 0x06);
+  CHECK(binary_status(mc.send(binary_packet(0x05, "k", arith, {}, 0, 999999))) == 0x02);
+  CHECK(binary_status(mc.send(binary_packet(0x05, "ctr", arith, {}, 0, 999999))) == 0x02);
+
   // Exptimes are unsigned: 0x80000000 is a unix time in 2038, so the item lives.
   const std::string exp_2038("\x00\x00\x00\x00\x80\x00\x00\x00", 8);
   CHECK(binary_status(mc.send(binary_packet(0x01, "late", exp_2038, "x"))) == 0);

@@ -302,6 +302,27 @@ TEST_CASE("CONFIG SET changes only mutable keys, all or nothing") {
   CHECK(config.maxclients == 50);
 }
 
+TEST_CASE("CONFIG SET with several pairs: names are checked first, then values, all or nothing") {
+  Config config;
+  auto set = [&](std::initializer_list<std::string_view> pairs) {
+    return config_set(config, std::span<const std::string_view>(pairs.begin(), pairs.size()));
+  };
+  CHECK_FALSE(set({"hz", "20", "maxclients", "77"}).has_value());
+  CHECK(config.hz == 20);
+  CHECK(config.maxclients == 77);
+  // A repeated name, in any case, is the error before any value is parsed (Redis 7.0).
+  CHECK(set({"hz", "10", "hz", "11"}) == bad_value("hz", "duplicate parameter"));
+  CHECK(set({"HZ", "10", "hz", "abc"}) == bad_value("hz", "duplicate parameter"));
+  // The first bad name wins, whatever its kind; an unknown name beats an earlier bad value.
+  CHECK(set({"hz", "abc", "nope", "1"}) == "ERR Unknown option or number of arguments for CONFIG SET - 'nope'");
+  CHECK(set({"hz", "10", "hz", "11", "nope", "1"}) == bad_value("hz", "duplicate parameter"));
+  CHECK(set({"port", "1", "nope", "1"}) == bad_value("port", "can't set immutable config"));
+  // Values: the first bad one is the error, and nothing changes.
+  CHECK(set({"maxclients", "5", "hz", "abc"}) == bad_value("hz", "argument couldn't be parsed into an integer"));
+  CHECK(config.hz == 20);
+  CHECK(config.maxclients == 77);
+}
+
 TEST_CASE("usage lists every flag with its default") {
   std::string usage = config_usage();
   for (auto& [name, value] : config_get(Config{}, "*")) {
