@@ -1,6 +1,6 @@
 // KeyTable: encodings, expiry, out-of-line values, incremental resize against a reference
 // model, SCAN completeness across growth, random_item, expire_step, memory accounting,
-// memcached metadata (client flags, CAS, access records).
+// memcached metadata (client flags, CAS, access records), in-place growth (grow_value).
 #include "core/key_table.h"
 
 #include <doctest/doctest.h>
@@ -11,6 +11,8 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include "core/slab_arena.h"
 
 using namespace tessera::core;
 
@@ -183,6 +185,7 @@ TEST_CASE("randomized against std::unordered_map through several resizes") {
   Table tb;
   std::unordered_map<std::string, Ref> ref;
   int64_t now = 1000;
+  size_t grown_in_place = 0;
   constexpr size_t kKeys = 30000;
   auto check_key = [&](const std::string& k) {
     auto it = ref.find(k);
@@ -220,7 +223,7 @@ TEST_CASE("randomized against std::unordered_map through several resizes") {
           meta.cas = tb.t.next_cas();
         }
         if (rng() % 8 == 0) {  // a long value now and then (out of line)
-          v.assign(4000 + rng() % 200, 'L');
+          v.assign(4000 + rng() % (rng() % 2 ? 200 : 20000), 'L');
         }
         tb.set_meta(k, v, meta, exp);
         ref[k] = Ref{v, exp, meta};
@@ -245,6 +248,27 @@ TEST_CASE("randomized against std::unordered_map through several resizes") {
       }
     } else if (r < 72) {
       tb.t.expire_step(now, 64);
+    } else if (r < 76) {
+      // An APPEND: find (which reclaims an expired key), then grow an out-of-line value in
+      // place; inline values and ints are refused.
+      check_key(k);
+      auto it = ref.find(k);
+      if (it != ref.end()) {
+        const size_t old_len = it->second.value.size();
+        const size_t add = rng() % 3 == 0 ? 0 : rng() % 20000;
+        char* grown = tb.t.grow_value(k, hash_key(k), old_len + add);
+        if (grown != nullptr) {
+          ++grown_in_place;
+          REQUIRE(old_len > 2000);
+          for (size_t i = 0; i < add; ++i) {
+            grown[old_len + i] = static_cast<char>('0' + i % 10);
+            it->second.value.push_back(static_cast<char>('0' + i % 10));
+          }
+          it->second.meta = ItemMeta{};
+        } else {
+          REQUIRE(old_len < SlabArena::kMaxBlockBytes);
+        }
+      }
     } else {
       check_key(k);
     }
@@ -261,6 +285,7 @@ TEST_CASE("randomized against std::unordered_map through several resizes") {
     with_exp += v.expiry != 0;
   }
   CHECK(tb.t.keys_with_expiry() == with_exp);
+  CHECK(grown_in_place > 100);
 }
 
 TEST_CASE("memcached metadata: round trip, absent reads as zero, plain set drops it") {
