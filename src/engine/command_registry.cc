@@ -11,19 +11,15 @@
 #include <vector>
 
 #include "engine/command.h"
+#include "engine/string_util.h"
 
 namespace tessera::engine {
 namespace {
 
-inline unsigned char ascii_lower(char c) {
-  unsigned char u = static_cast<unsigned char>(c);
-  return (u >= 'A' && u <= 'Z') ? static_cast<unsigned char>(u | 0x20) : u;
-}
-
 inline uint64_t name_hash(std::string_view s) {
   uint64_t h = 1469598103934665603ULL;  // FNV-1a
   for (char c : s) {
-    h ^= ascii_lower(c);
+    h ^= static_cast<unsigned char>(ascii_lower(c));
     h *= 1099511628211ULL;
   }
   return h;
@@ -35,7 +31,7 @@ inline bool equal_ignoring_case(std::string_view name, std::string_view lower) {
     return false;
   }
   for (size_t i = 0; i < name.size(); ++i) {
-    if (ascii_lower(name[i]) != static_cast<unsigned char>(lower[i])) {
+    if (ascii_lower(name[i]) != lower[i]) {
       return false;
     }
   }

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "engine/string_util.h"
+
 namespace tessera::engine::err {
 
 inline constexpr std::string_view kSyntax = "ERR syntax error";
@@ -32,11 +34,7 @@ inline constexpr std::string_view kWrongArity = "ERR wrong number of arguments f
 // kWrongArity for a subcommand of a container command, named as Redis 7 names it:
 // "container|sub", the subcommand lower-cased ("ERR ... for 'config|set' command").
 inline std::string subcommand_arity(std::string_view container, std::string_view sub) {
-  std::string name(container);
-  name += '|';
-  for (char c : sub) {
-    name += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  }
+  const std::string name = std::string(container) + '|' + ascii_lowercase(sub);
   const size_t at = kWrongArity.find("%s");
   return std::string(kWrongArity.substr(0, at)) + name + std::string(kWrongArity.substr(at + 2));
 }

@@ -181,10 +181,7 @@ void config_command(CommandContext& ctx) {
 }
 
 void info_command(CommandContext& ctx) {
-  std::string section = ctx.args.size() > 1 ? std::string(ctx.args[1]) : std::string();
-  for (char& c : section) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
+  const std::string section = ctx.args.size() > 1 ? ascii_lowercase(ctx.args[1]) : std::string();
   ctx.reply.verbatim("txt", ctx.server->info_text(section));
 }
 

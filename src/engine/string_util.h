@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace tessera::engine {
@@ -41,21 +42,24 @@ size_t format_uint64(char* out, uint64_t v);
 // length, or 0 if the text does not fit.
 size_t format_long_double(char* out, long double v);
 
+// ASCII lower case of one byte (command, subcommand and option names).
+inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+inline std::string ascii_lowercase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    c = ascii_lower(c);
+  }
+  return out;
+}
+
 // ASCII case-insensitive equality for option names.
 inline bool equals_nocase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) {
     return false;
   }
   for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') {
-      x = static_cast<char>(x - 'A' + 'a');
-    }
-    if (y >= 'A' && y <= 'Z') {
-      y = static_cast<char>(y - 'A' + 'a');
-    }
-    if (x != y) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) {
       return false;
     }
   }

@@ -88,8 +88,6 @@ std::vector<std::pair<std::string, std::string>> config_get(const Config& config
 // and the caller publishes the new values to the runtime. Multi-word keys
 // (client-output-buffer-limit) take their words in one value, as in Redis.
 std::optional<std::string> config_set(Config& config, std::span<const std::string_view> pairs);
-// The same for one pair.
-std::optional<std::string> config_set(Config& config, std::string_view key, std::string_view value);
 
 // True if CONFIG SET may change `key` (case-insensitive); false for unknown keys.
 bool config_key_mutable(std::string_view key);

@@ -400,11 +400,6 @@ std::optional<std::string> config_set(Config& config, std::span<const std::strin
   return std::nullopt;
 }
 
-std::optional<std::string> config_set(Config& config, std::string_view key, std::string_view value) {
-  const std::string_view pair[] = {key, value};
-  return config_set(config, pair);
-}
-
 std::vector<std::pair<std::string, std::string>> config_get(const Config& config, std::string_view pattern) {
   std::vector<std::pair<std::string, std::string>> result;
   for (const ConfigKey& key : kKeys) {

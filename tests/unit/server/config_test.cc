@@ -18,6 +18,12 @@ namespace {
 
 constexpr int64_t kMiB = 1024 * 1024;
 
+// CONFIG SET of one pair.
+std::optional<std::string> config_set(Config& config, std::string_view key, std::string_view value) {
+  const std::string_view pair[] = {key, value};
+  return server::config_set(config, pair);
+}
+
 // Writes `text` to a fresh file under the temp dir and removes it on destruction.
 class TempConfigFile {
  public:
