@@ -91,6 +91,13 @@ struct CommandContext {
 
 using CommandHandler = void (*)(CommandContext&);
 
+// A subcommand of a container command (CONFIG GET, CLIENT SETNAME), with its own arity
+// (Redis convention, the container's name and the subcommand's both counted).
+struct Subcommand {
+  std::string_view name;  // lower case
+  int arity;
+};
+
 struct CommandSpec {
   std::string_view name;  // lower case
   int arity;              // Redis convention: N exact, -N at least N (name included)
@@ -117,12 +124,29 @@ struct CommandSpec {
   // kN). Returns "" with `out` empty (unchanged), "" with `out` filled (route `out`, whose
   // views point into args), or an error reply text.
   std::string (*rewrite_args)(std::span<const std::string_view> args, std::vector<std::string_view>& out) = nullptr;
+  // Container commands only: their subcommands. Given any argument after the name, the
+  // parser refuses an unknown subcommand or a wrong subcommand arity with Redis 7's texts
+  // before the handler runs, and INFO commandstats keeps a line per subcommand.
+  std::span<const Subcommand> subcommands = {};
+  // INFO commandstats line of the command (see command_stat_count). Set by the registry in its
+  // own copies, which are what find_command returns; -1 in tables outside it (memcached's
+  // commands have their own statistics).
+  int stat_slot = -1;
 };
 
 // Looks a command up by name, case-insensitively. Null if unknown.
 const CommandSpec* find_command(std::string_view name);
 // Every registered command, in registration order.
 std::span<const CommandSpec> all_commands();
+// INFO commandstats keeps a line per command and per subcommand ("config|get"), numbered
+// 0 .. command_stat_count() - 1: the commands in registry order (CommandSpec::stat_slot),
+// then the subcommands.
+size_t command_stat_count();
+std::string_view command_stat_name(size_t slot);
+// The slot of subcommand number `sub` of a registered container command.
+int subcommand_stat_slot(const CommandSpec& spec, size_t sub);
+// Position of `name` (any case) in spec.subcommands, or -1.
+int find_subcommand(const CommandSpec& spec, std::string_view name);
 
 // True if `arity` admits `argc` arguments (name included).
 inline bool arity_ok(int arity, size_t argc) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "engine/command.h"
@@ -44,6 +45,8 @@ struct Registry {
   std::vector<CommandSpec> all;
   std::vector<uint16_t> slots;  // index into `all`, or kEmpty
   uint64_t mask = 0;
+  std::vector<std::string> stat_names;     // per statistics slot
+  std::vector<size_t> first_subcommand_slot;  // per command
 
   Registry() {
     for (auto family : {connection_commands(), server_commands(), key_commands(), string_commands(), table_commands()}) {
@@ -57,6 +60,16 @@ struct Registry {
         s = (s + 1) & mask;
       }
       slots[s] = static_cast<uint16_t>(i);
+    }
+    for (CommandSpec& spec : all) {
+      spec.stat_slot = static_cast<int>(stat_names.size());
+      stat_names.emplace_back(spec.name);
+    }
+    for (const CommandSpec& spec : all) {
+      first_subcommand_slot.push_back(stat_names.size());
+      for (const Subcommand& sub : spec.subcommands) {
+        stat_names.push_back(std::string(spec.name) + '|' + std::string(sub.name));
+      }
     }
   }
 
@@ -83,5 +96,22 @@ const Registry& registry() {
 const CommandSpec* find_command(std::string_view name) { return registry().find(name); }
 
 std::span<const CommandSpec> all_commands() { return registry().all; }
+
+size_t command_stat_count() { return registry().stat_names.size(); }
+
+std::string_view command_stat_name(size_t slot) { return registry().stat_names[slot]; }
+
+int subcommand_stat_slot(const CommandSpec& spec, size_t sub) {
+  return static_cast<int>(registry().first_subcommand_slot[static_cast<size_t>(spec.stat_slot)] + sub);
+}
+
+int find_subcommand(const CommandSpec& spec, std::string_view name) {
+  for (size_t i = 0; i < spec.subcommands.size(); ++i) {
+    if (equal_ignoring_case(name, spec.subcommands[i].name)) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
 
 }  // namespace tessera::engine

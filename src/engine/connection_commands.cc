@@ -213,31 +213,14 @@ void list_clients(CommandContext& ctx) {
   ctx.reply.verbatim("txt", text);
 }
 
-// CLIENT's subcommands with Redis 7's arities (the command name counts; negative: at least
-// that many). client_command checks them before it dispatches.
-struct ClientSubcommand {
-  std::string_view name;
-  int arity;
-};
-constexpr ClientSubcommand kClientSubcommands[] = {
+// CLIENT's subcommands with Redis 7's arities (the parser checks them).
+constexpr Subcommand kClientSubcommands[] = {
     {"id", 2},   {"setname", 3}, {"getname", 2}, {"setinfo", 4},
     {"list", -2}, {"info", 2},   {"kill", -3},   {"help", 2},
 };
 
 void client_command(CommandContext& ctx) {
   std::string_view sub = ctx.args[1];
-  const auto argc = static_cast<int>(ctx.args.size());
-  const auto* known = std::find_if(std::begin(kClientSubcommands), std::end(kClientSubcommands),
-                                   [&](const ClientSubcommand& c) { return equals_nocase(sub, c.name); });
-  if (known == std::end(kClientSubcommands)) {
-    ctx.reply.error(std::string("ERR unknown subcommand '") + std::string(sub.substr(0, 128)) +
-                    "'. Try CLIENT HELP.");
-    return;
-  }
-  if (known->arity >= 0 ? argc != known->arity : argc < -known->arity) {
-    ctx.reply.error(err::subcommand_arity("client", sub));
-    return;
-  }
   SessionState& s = *ctx.session;
   if (equals_nocase(sub, "id")) {
     ctx.reply.integer(static_cast<int64_t>(s.client_id));
@@ -310,7 +293,8 @@ const CommandSpec kConnectionCommands[] = {
     {"reset", 1, kConnFlags, Routing::kConnection, Join::kNone, 0, 0, 0, reset_command, "connection",
      "6.2.0", "Resets the connection.", "@fast @connection"},
     {"client", -2, kNoScript | kLoading | kStale, Routing::kConnection, Join::kNone, 0, 0, 0, client_command,
-     "connection", "2.4.0", "A container for client connection commands.", "@slow @connection"},
+     "connection", "2.4.0", "A container for client connection commands.", "@slow @connection", nullptr, nullptr,
+     nullptr, 1, nullptr, kClientSubcommands},
 };
 
 }  // namespace

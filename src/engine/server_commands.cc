@@ -98,6 +98,8 @@ void write_command_docs(const CommandSpec& spec, protocol::ReplyWriter& out) {
   out.bulk(spec.group);
 }
 
+// COMMAND [COUNT | LIST | INFO [name ...] | DOCS [name ...]]; the parser has checked the
+// subcommand and its arity (kCommandSubcommands).
 void command_command(CommandContext& ctx) {
   auto commands = all_commands();
   if (ctx.args.size() == 1) {
@@ -109,9 +111,13 @@ void command_command(CommandContext& ctx) {
   }
   std::string_view sub = ctx.args[1];
   auto names = ctx.args.subspan(2);
-  if (equals_nocase(sub, "count") && ctx.args.size() == 2) {
+  if (equals_nocase(sub, "count")) {
     ctx.reply.integer(static_cast<int64_t>(commands.size()));
-  } else if (equals_nocase(sub, "list") && ctx.args.size() == 2) {
+  } else if (equals_nocase(sub, "list")) {
+    if (ctx.args.size() != 2) {
+      ctx.reply.error(err::kSyntax);  // FILTERBY is not supported
+      return;
+    }
     ctx.reply.array(static_cast<uint32_t>(commands.size()));
     for (const auto& spec : commands) {
       ctx.reply.bulk(spec.name);
@@ -151,32 +157,29 @@ void command_command(CommandContext& ctx) {
       ctx.reply.bulk(spec->name);
       write_command_docs(*spec, ctx.reply);
     }
-  } else {
-    ctx.reply.error(std::string("ERR unknown subcommand or wrong number of arguments for '") +
-                    std::string(sub.substr(0, 128)) + "'. Try COMMAND HELP.");
   }
 }
 
+// CONFIG GET pattern ... | SET name value ... | RESETSTAT; the parser has checked the
+// subcommand and its arity (kConfigSubcommands).
 void config_command(CommandContext& ctx) {
   std::string_view sub = ctx.args[1];
-  const size_t argc = ctx.args.size();
-  if (equals_nocase(sub, "get") && argc >= 3) {
+  if (equals_nocase(sub, "get")) {
     ctx.server->config_get(ctx.args.subspan(2), ctx.reply);
-  } else if (equals_nocase(sub, "set") && argc >= 4 && argc % 2 == 0) {
+  } else if (equals_nocase(sub, "set")) {
+    if (ctx.args.size() % 2 != 0) {
+      ctx.reply.error(err::kSyntax);  // a name without its value, as Redis 7.0 answers it
+      return;
+    }
     std::string error = ctx.server->config_set(ctx.args.subspan(2));
     if (error.empty()) {
       ctx.reply.ok();
     } else {
       ctx.reply.error(error);
     }
-  } else if (equals_nocase(sub, "resetstat") && argc == 2) {
+  } else {
     ctx.server->reset_stats();
     ctx.reply.ok();
-  } else if (equals_nocase(sub, "get") || equals_nocase(sub, "set") || equals_nocase(sub, "resetstat")) {
-    ctx.reply.error(err::subcommand_arity("config", sub));
-  } else {
-    ctx.reply.error(std::string("ERR unknown subcommand '") + std::string(sub.substr(0, 128)) +
-                    "'. Try CONFIG HELP.");
   }
 }
 
@@ -207,6 +210,10 @@ void shutdown_command(CommandContext& ctx) {
 
 constexpr uint32_t kLocalFlags = kFast | kLoading | kStale;
 
+// The subcommands supported, with Redis 7's arities (the parser checks them).
+constexpr Subcommand kCommandSubcommands[] = {{"count", 2}, {"docs", -2}, {"info", -2}, {"list", -2}};
+constexpr Subcommand kConfigSubcommands[] = {{"get", -3}, {"set", -4}, {"resetstat", 2}};
+
 const CommandSpec kServerCommands[] = {
     {"ping", -1, kLocalFlags, Routing::kLocal, Join::kNone, 0, 0, 0, ping_command, "connection", "1.0.0",
      "Returns the server's liveliness response.", "@fast @connection"},
@@ -215,10 +222,11 @@ const CommandSpec kServerCommands[] = {
     {"time", 1, kLocalFlags, Routing::kLocal, Join::kNone, 0, 0, 0, time_command, "server", "2.6.0",
      "Returns the server time.", "@fast"},
     {"command", -1, kLoading | kStale, Routing::kLocal, Join::kNone, 0, 0, 0, command_command, "server",
-     "2.8.13", "Returns detailed information about all commands.", "@slow @connection"},
+     "2.8.13", "Returns detailed information about all commands.", "@slow @connection", nullptr, nullptr, nullptr,
+     1, nullptr, kCommandSubcommands},
     {"config", -2, kAdmin | kNoScript | kLoading | kStale | kAfterEarlierCommands, Routing::kLocal, Join::kNone, 0, 0, 0,
      config_command, "server", "2.0.0", "A container for server configuration commands.",
-     "@admin @slow @dangerous"},
+     "@admin @slow @dangerous", nullptr, nullptr, nullptr, 1, nullptr, kConfigSubcommands},
     {"info", -1, kLoading | kStale | kAfterEarlierCommands, Routing::kLocal, Join::kNone, 0, 0, 0, info_command, "server", "1.0.0",
      "Returns information and statistics about the server.", "@slow @dangerous"},
     {"shutdown", -1, kAdmin | kNoScript | kLoading | kStale, Routing::kConnection, Join::kNone, 0, 0, 0,

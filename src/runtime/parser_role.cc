@@ -13,10 +13,12 @@
 #include <fmt/format.h>
 
 #include "engine/command.h"
+#include "engine/errors.h"
 #include "engine/scan_cursor.h"
 #include "engine/server_view.h"
 #include "engine/string_util.h"
 #include "runtime/connection.h"
+#include "runtime/cycle_clock.h"
 #include "runtime/runtime.h"
 #include "runtime/stage_thread.h"
 #include "runtime/socket_address.h"
@@ -47,6 +49,16 @@ std::string unknown_command_error(std::span<const std::string_view> args) {
   }
   return sanitize(fmt::format("ERR unknown command '{}', with args beginning with: {}",
                               as_c_string(args[0]).substr(0, kUnknownCommandArgsBudget), listed));
+}
+
+// Redis 7.0's processCommand: a container command with a subcommand it does not know.
+std::string unknown_subcommand_error(std::span<const std::string_view> args, std::string_view container) {
+  std::string upper(container);
+  for (char& c : upper) {
+    c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+  }
+  return sanitize(fmt::format("ERR unknown subcommand '{}'. Try {} HELP.",
+                              as_c_string(args[1]).substr(0, kUnknownCommandArgsBudget), upper));
 }
 
 }  // namespace
@@ -156,7 +168,7 @@ StageThread::ParseStep StageThread::parse_resp_command(Connection* conn, std::st
     return ParseStep::kNeedMore;
   }
   if (result.status == protocol::ParseStatus::kError) {
-    reply_now(conn, conn->next_seq++, result.error);
+    reply_error(conn, conn->next_seq++, result.error);
     end_read_side(conn);
     return ParseStep::kParsed;
   }
@@ -175,27 +187,48 @@ void StageThread::reply_now(Connection* conn, uint64_t seq, std::string_view err
       ReplyRecord{conn, seq, begin, batch.model.size(), conn->reply_format(), false, PartInfo{}});
 }
 
+void StageThread::reply_error(Connection* conn, uint64_t seq, std::string_view error) {
+  command_stats_.error_reply(error);
+  reply_now(conn, seq, error);
+}
+
+void StageThread::fail_on_parser(Connection* conn, uint64_t seq, const engine::CommandSpec& spec,
+                                 std::string_view error) {
+  command_stats_.executed(static_cast<size_t>(spec.stat_slot), 0, true);
+  reply_error(conn, seq, error);
+}
+
 void StageThread::dispatch(Connection* conn, std::vector<std::string_view>& args) {
   const uint64_t seq = conn->next_seq++;
   const engine::CommandSpec* spec = engine::find_command(args[0]);
   if (spec == nullptr) {
-    reply_now(conn, seq, unknown_command_error(args));
+    reply_error(conn, seq, unknown_command_error(args));
     return;
-  }
-  {
-    auto& calls = command_calls_[static_cast<size_t>(spec - commands_base_)];
-    calls.store(calls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
   if (!engine::arity_ok(spec->arity, args.size())) {
-    reply_now(conn, seq, fmt::format("ERR wrong number of arguments for '{}' command", spec->name));
+    // Refused before running: Redis counts it as rejected, not as a call.
+    command_stats_.rejected(static_cast<size_t>(spec->stat_slot));
+    reply_error(conn, seq, fmt::format("ERR wrong number of arguments for '{}' command", spec->name));
     return;
+  }
+  if (!spec->subcommands.empty() && args.size() > 1) {
+    const int sub = engine::find_subcommand(*spec, args[1]);
+    if (sub < 0) {
+      reply_error(conn, seq, unknown_subcommand_error(args, spec->name));  // no command to count it under
+      return;
+    }
+    if (!engine::arity_ok(spec->subcommands[static_cast<size_t>(sub)].arity, args.size())) {
+      command_stats_.rejected(static_cast<size_t>(engine::subcommand_stat_slot(*spec, static_cast<size_t>(sub))));
+      reply_error(conn, seq, engine::err::subcommand_arity(spec->name, args[1]));
+      return;
+    }
   }
   if (spec->rewrite_args != nullptr) {
     thread_local std::vector<std::string_view> rewritten;
     rewritten.clear();
     std::string error = spec->rewrite_args(args, rewritten);
     if (!error.empty()) {
-      reply_now(conn, seq, error);
+      fail_on_parser(conn, seq, *spec, error);
       return;
     }
     if (!rewritten.empty()) {
@@ -285,7 +318,8 @@ void StageThread::route_multi_key(Connection* conn, uint64_t seq, const engine::
   }
   const bool pairs = (spec.flags & engine::kKeyValuePairs) != 0;
   if (pairs && (argc - first) % 2 != 0) {
-    reply_now(conn, seq, fmt::format("ERR wrong number of arguments for '{}' command", spec.name));
+    // Found by the command itself in Redis (MSET's own check): a failed call.
+    fail_on_parser(conn, seq, spec, fmt::format("ERR wrong number of arguments for '{}' command", spec.name));
     return;
   }
   // Shard of every key, in key order.
@@ -380,7 +414,13 @@ void StageThread::run_on_parser(Connection* conn, uint64_t seq, const engine::Co
   if (spec.routing == engine::Routing::kConnection) {
     ctx.session = &conn->session;
   }
+  const uint64_t start = CycleClock::now();
   spec.handler(ctx);
+  // Subcommands were checked at dispatch: args[1] names one.
+  const int slot = spec.subcommands.empty() || args.size() < 2
+                       ? spec.stat_slot
+                       : engine::subcommand_stat_slot(spec, static_cast<size_t>(engine::find_subcommand(spec, args[1])));
+  count_step(slot, true, batch.model, begin, CycleClock::now() - start);
   batch.replies.push_back(
       ReplyRecord{conn, seq, begin, batch.model.size(), conn->reply_format(), false, PartInfo{}});
   if (spec.routing == engine::Routing::kConnection) {

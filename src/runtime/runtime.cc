@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "runtime/cycle_clock.h"
 #include "runtime/stage_thread.h"
 
 namespace tessera::runtime {
@@ -57,6 +58,7 @@ void Runtime::add_listener(int fd, ClientProtocol protocol) {
 }
 
 void Runtime::start() {
+  CycleClock::anchor();  // INFO commandstats measures the tick rate from here
   for (auto& t : threads_) {
     t->start();
   }

@@ -19,14 +19,7 @@ namespace tessera::runtime {
 StageThread::StageThread(Runtime& runtime, uint32_t index)
     : runtime_(runtime),
       index_(index),
-      command_calls_(std::make_unique<std::atomic<uint64_t>[]>(engine::all_commands().size())),
-      commands_base_(engine::all_commands().data()) {}
-
-void StageThread::reset_command_calls() {
-  for (size_t i = 0; i < engine::all_commands().size(); ++i) {
-    command_calls_[i].store(0, std::memory_order_relaxed);
-  }
-}
+      command_stats_(engine::command_stat_count()) {}
 
 StageThread::~StageThread() {
   for (auto* b : command_out_) {

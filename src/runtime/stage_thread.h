@@ -24,6 +24,7 @@
 #include "protocol/memcache_binary.h"
 #include "protocol/memcache_parser.h"
 #include "runtime/client_protocol.h"
+#include "runtime/command_stats.h"
 #include "runtime/io_backend.h"
 #include "runtime/messages.h"
 #include "runtime/doorbell.h"
@@ -60,11 +61,9 @@ class StageThread final : public IoHandler {
   SpscRing<Message*>& inbound_from(uint32_t from) { return *inbound_[from]; }
   void create_inbound_rings(uint32_t thread_count, size_t capacity);
   const char* backend_name() const { return backend_ ? backend_->name() : "none"; }
-  // Commands dispatched by this thread's parser, per registry index (INFO commandstats).
-  uint64_t command_calls(size_t spec_index) const {
-    return command_calls_[spec_index].load(std::memory_order_relaxed);
-  }
-  void reset_command_calls();
+  // This thread's share of INFO commandstats and errorstats (read and reset by any thread).
+  CommandStats& command_stats() { return command_stats_; }
+  const CommandStats& command_stats() const { return command_stats_; }
 
   // IoHandler
   void on_accept(int listen_fd, int fd) override;
@@ -122,6 +121,11 @@ class StageThread final : public IoHandler {
   template <typename StillWaiting>
   bool pause_reading(Connection* conn, uint64_t resume_at_seq, StillWaiting still_waiting);
   void reply_now(Connection* conn, uint64_t seq, std::string_view error_or_empty);
+  // A RESP error reply of the parser's own, counted in errorstats (memcached's are not).
+  void reply_error(Connection* conn, uint64_t seq, std::string_view error);
+  // A command refused on the parser where Redis's own command code would refuse it (MSET
+  // with a key missing its value): counted as a call that failed.
+  void fail_on_parser(Connection* conn, uint64_t seq, const engine::CommandSpec& spec, std::string_view error);
   void end_read_side(Connection* conn);
   void finish_read_side(Connection* conn);
   void resume_read(Connection* conn);
@@ -140,6 +144,11 @@ class StageThread final : public IoHandler {
   void prefetch_ahead(const CommandBatch& batch, size_t cursor);
   void run_record(const CommandBatch& batch, const CommandRecord& rec, engine::CommandHandler handler,
                   engine::CrossShardState* cross);
+  // Statistics of one handler step that wrote model[begin..) in `ticks` (commandstats,
+  // errorstats), under its statistics slot (CommandSpec::stat_slot; -1: not counted). `whole_call`: the step
+  // that stands for the call (see worker_role.cc).
+  void count_step(int stat_slot, bool whole_call, const protocol::ReplyBuffer& model, size_t begin,
+                  uint64_t ticks);
   // Ticket protocol (transaction.h): start the ticketed record at `source`'s cursor if its
   // turn has come; finish the one this worker arrived at once the barrier opens.
   bool start_ticket(uint32_t source);
@@ -163,6 +172,8 @@ class StageThread final : public IoHandler {
 
   Runtime& runtime_;
   const uint32_t index_;
+  CommandStats command_stats_;  // written by this thread's parser and worker roles
+  uint64_t clock_mark_ = 0;     // CycleClock at the end of the worker's last command
   Doorbell doorbell_;
   std::unique_ptr<IoBackend> backend_;
   std::vector<std::unique_ptr<SpscRing<Message*>>> inbound_;  // indexed by producer thread
@@ -193,8 +204,6 @@ class StageThread final : public IoHandler {
   protocol::MemcacheRequest memcache_request_;
   protocol::MemcacheBinaryRequest memcache_binary_request_;
   std::string memcache_args_;  // packed memcached request fields (engine/memcache_request.h)
-  std::unique_ptr<std::atomic<uint64_t>[]> command_calls_;  // written only by this thread
-  const engine::CommandSpec* commands_base_ = nullptr;        // command_calls_[spec - base]
   bool parsing_stopped_ = false;
   // Replier state
   std::vector<Connection*> flush_list_;

@@ -5,6 +5,7 @@
 #include "engine/command.h"
 #include "engine/table_registry.h"
 #include "runtime/connection.h"
+#include "runtime/cycle_clock.h"
 #include "runtime/runtime.h"
 #include "runtime/stage_thread.h"
 
@@ -60,6 +61,7 @@ bool StageThread::run_worker() {
   bool ran = false;
   // A delayed memcached flush_all takes effect before any command of this pass reads.
   shard_->run_due_flush(now_ms_);
+  clock_mark_ = CycleClock::now();  // each command's time runs from the previous one's end
   if (active_source_ >= 0) {
     if (!finish_ticket()) {
       return false;  // arrived at a ticket: nothing else may run until its barrier opens
@@ -122,7 +124,16 @@ void StageThread::run_record(const CommandBatch& batch, const CommandRecord& rec
   ctx.key_positions = std::span<const uint32_t>(batch.positions.data() + rec.part.positions_begin,
                                                 rec.part.positions_count);
   handler(ctx);
-  if (out.model.size() == begin && cross != nullptr && handler == rec.spec->cross_prepare) {
+  // One clock read per command: its time includes the prefetch and bookkeeping before it.
+  const uint64_t end = CycleClock::now();
+  const bool prepare_step = cross != nullptr && handler == rec.spec->cross_prepare;
+  // The parts of a split command reply alike or are joined into one reply, and a ticketed
+  // part's apply step writes it: part 0's reply step stands for the call. Every step's
+  // time counts.
+  count_step(rec.spec->stat_slot, !prepare_step && rec.part.index == 0, out.model, begin,
+             end - clock_mark_);
+  clock_mark_ = end;
+  if (out.model.size() == begin && prepare_step) {
     return;  // a prepare step writes no reply
   }
   PartInfo part = rec.part;
@@ -133,6 +144,23 @@ void StageThread::run_record(const CommandBatch& batch, const CommandRecord& rec
                          batch.positions.begin() + from + part.positions_count);
   }
   out.replies.push_back(ReplyRecord{rec.conn, rec.seq, begin, out.model.size(), rec.format, false, part});
+}
+
+void StageThread::count_step(int stat_slot, bool whole_call, const protocol::ReplyBuffer& model, size_t begin,
+                             uint64_t ticks) {
+  if (stat_slot < 0) {
+    return;  // a memcached command: memcached's stats count those
+  }
+  const auto slot = static_cast<size_t>(stat_slot);
+  if (!whole_call) {
+    command_stats_.add_ticks(slot, ticks);
+    return;
+  }
+  const bool failed = model.size() > begin && model.data()[begin] == static_cast<char>(protocol::ReplyTag::kError);
+  command_stats_.executed(slot, ticks, failed);
+  if (failed) {
+    command_stats_.error_reply(protocol::ReplyReader(model.view(begin, model.size())).next().str);
+  }
 }
 
 bool StageThread::start_ticket(uint32_t source) {

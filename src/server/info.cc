@@ -1,14 +1,18 @@
-// INFO: the text of the server, clients, memory, stats, keyspace and commandstats sections,
-// in Redis's "# Section\r\nfield:value\r\n" format, built from the runtime's counters, the
-// workers' published gauges and the parsers' per-command call counts.
+// INFO: the text of the server, clients, memory, stats, commandstats, errorstats and keyspace
+// sections, in Redis's order and "# Section\r\nfield:value\r\n" format, built from the
+// runtime's counters, the workers' published gauges and every thread's CommandStats.
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
+#include <string>
 #include <vector>
+
 #include <fmt/format.h>
 
 #include "engine/command.h"
+#include "runtime/cycle_clock.h"
 #include "runtime/runtime.h"
 #include "runtime/stage_thread.h"
 #include "server/server_state.h"
@@ -43,15 +47,26 @@ std::string ServerState::info_text(std::string_view section) {
   const auto& counters = rt.counters();
   const auto& topo = rt.topology();
   const int64_t now = runtime::unix_time_ms();
-  // Per-thread, per-command call counts: summed here instead of a shared counter per command.
-  const auto commands = engine::all_commands();
-  std::vector<uint64_t> calls(commands.size(), 0);
+  // Every thread's share of the command and error statistics, summed.
+  const size_t stat_slots = engine::command_stat_count();
+  std::vector<runtime::CommandStats::CommandTotals> totals(stat_slots);
+  std::map<std::string, uint64_t, std::less<>> error_codes;  // sorted, as Redis lists them
   uint64_t total_calls = 0;
-  for (size_t i = 0; i < commands.size(); ++i) {
-    for (uint32_t t = 0; t < rt.thread_count(); ++t) {
-      calls[i] += rt.thread(t).command_calls(i);
+  uint64_t error_replies = 0;
+  for (uint32_t t = 0; t < rt.thread_count(); ++t) {
+    const runtime::CommandStats& stats = rt.thread(t).command_stats();
+    for (size_t i = 0; i < stat_slots; ++i) {
+      const auto c = stats.command(i);
+      totals[i].calls += c.calls;
+      totals[i].ticks += c.ticks;
+      totals[i].failed += c.failed;
+      totals[i].rejected += c.rejected;
+      total_calls += c.calls;
     }
-    total_calls += calls[i];
+    error_replies += stats.error_replies();
+    for (size_t i = 0; i < stats.error_code_count(); ++i) {
+      error_codes[std::string(stats.error_code_text(i))] += stats.error_code_replies(i);
+    }
   }
   std::string out;
   auto header = [&](std::string_view name) {
@@ -94,10 +109,33 @@ std::string ServerState::info_text(std::string_view section) {
         "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ntotal_net_input_bytes:{}\r\n"
         "total_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\n"
         "keyspace_hits:{}\r\nkeyspace_misses:{}\r\nclient_output_buffer_limit_disconnections:{}\r\n"
-        "client_query_buffer_limit_disconnections:{}\r\n",
+        "client_query_buffer_limit_disconnections:{}\r\ntotal_error_replies:{}\r\n",
         counters.connections_received.load(), total_calls, counters.net_input_bytes.load(),
         counters.net_output_bytes.load(), counters.rejected_connections.load(), keyspace.expired, keyspace.hits,
-        keyspace.misses, counters.output_limit_disconnections.load(), counters.query_limit_disconnections.load());
+        keyspace.misses, counters.output_limit_disconnections.load(), counters.query_limit_disconnections.load(),
+        error_replies);
+  }
+  if (wants(section, "commandstats", false)) {
+    header("Commandstats");
+    const double ticks_per_usec = runtime::CycleClock::ticks_per_usec();
+    for (size_t i = 0; i < stat_slots; ++i) {
+      const auto& c = totals[i];
+      if (c.calls == 0 && c.failed == 0 && c.rejected == 0) {
+        continue;
+      }
+      const auto usec = static_cast<uint64_t>(static_cast<double>(c.ticks) / ticks_per_usec);
+      const double per_call = c.calls == 0 ? 0.0 : static_cast<double>(usec) / static_cast<double>(c.calls);
+      out += fmt::format("cmdstat_{}:calls={},usec={},usec_per_call={:.2f},rejected_calls={},failed_calls={}\r\n",
+                         engine::command_stat_name(i), c.calls, usec, per_call, c.rejected, c.failed);
+    }
+  }
+  if (wants(section, "errorstats", true)) {
+    header("Errorstats");
+    for (const auto& [code, count] : error_codes) {
+      if (count > 0) {
+        out += fmt::format("errorstat_{}:count={}\r\n", code, count);
+      }
+    }
   }
   if (wants(section, "keyspace", true)) {
     header("Keyspace");
@@ -110,16 +148,6 @@ std::string ServerState::info_text(std::string_view section) {
       }
       if (keys > 0) {
         out += fmt::format("db{}:keys={},expires={},avg_ttl=0\r\n", db, keys, expires);
-      }
-    }
-  }
-  if (wants(section, "commandstats", false)) {
-    header("Commandstats");
-    for (size_t i = 0; i < commands.size(); ++i) {
-      if (calls[i] > 0) {
-        // Per-command CPU time is not measured (usec is reported as 0).
-        out += fmt::format("cmdstat_{}:calls={},usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=0\r\n",
-                           commands[i].name, calls[i]);
       }
     }
   }

@@ -71,7 +71,7 @@ void ServerState::reset_stats() {
   c.connections_received.store(0);
   c.rejected_connections.store(0);
   for (uint32_t t = 0; t < runtime_->thread_count(); ++t) {
-    runtime_->thread(t).reset_command_calls();
+    runtime_->thread(t).command_stats().reset();
   }
   c.net_input_bytes.store(0);
   c.net_output_bytes.store(0);

@@ -66,5 +66,32 @@ TEST_CASE("only letters fold case: a punctuation byte 0x20 below a name's is no 
   CHECK(checked > 0);  // table.* commands carry a '.'
 }
 
+TEST_CASE("statistics slots: one per command, then one per subcommand, named container|sub") {
+  const auto commands = all_commands();
+  size_t subcommands = 0;
+  for (const CommandSpec& spec : commands) {
+    const int slot = spec.stat_slot;
+    REQUIRE(slot >= 0);
+    CHECK(command_stat_name(static_cast<size_t>(slot)) == spec.name);
+    for (size_t i = 0; i < spec.subcommands.size(); ++i) {
+      const int sub_slot = subcommand_stat_slot(spec, i);
+      REQUIRE(sub_slot >= static_cast<int>(commands.size()));
+      CHECK(command_stat_name(static_cast<size_t>(sub_slot)) ==
+            std::string(spec.name) + "|" + std::string(spec.subcommands[i].name));
+      ++subcommands;
+    }
+  }
+  CHECK(command_stat_count() == commands.size() + subcommands);
+  const CommandSpec* config = find_command("config");
+  REQUIRE(config != nullptr);
+  CHECK(find_subcommand(*config, "GeT") == 0);
+  CHECK(command_stat_name(static_cast<size_t>(subcommand_stat_slot(*config, 0))) == "config|get");
+  CHECK(find_subcommand(*config, "nosuch") == -1);
+  CHECK(find_subcommand(*config, std::string_view("get\0", 4)) == -1);
+  // A spec outside the registry (memcached's tables) has no slot.
+  const CommandSpec outside{"outside", 1, 0, Routing::kLocal, Join::kNone, 0, 0, 0, nullptr, "", "", ""};
+  CHECK(outside.stat_slot == -1);
+}
+
 }  // namespace
 }  // namespace tessera::engine
