@@ -183,9 +183,20 @@ void config_command(CommandContext& ctx) {
   }
 }
 
+// ROLE: a master without replicas, as replication is not built: ["master", 0, []].
+void role_command(CommandContext& ctx) {
+  ctx.reply.array(3);
+  ctx.reply.bulk("master");
+  ctx.reply.integer(0);
+  ctx.reply.array(0);
+}
+
 void info_command(CommandContext& ctx) {
-  const std::string section = ctx.args.size() > 1 ? ascii_lowercase(ctx.args[1]) : std::string();
-  ctx.reply.verbatim("txt", ctx.server->info_text(section));
+  std::vector<std::string> sections;
+  for (size_t i = 1; i < ctx.args.size(); ++i) {
+    sections.push_back(ascii_lowercase(ctx.args[i]));
+  }
+  ctx.reply.verbatim("txt", ctx.server->info_text(sections));
 }
 
 // SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: nothing is persisted, so the save options
@@ -229,6 +240,8 @@ const CommandSpec kServerCommands[] = {
      "@admin @slow @dangerous", nullptr, nullptr, nullptr, 1, nullptr, kConfigSubcommands},
     {"info", -1, kLoading | kStale | kAfterEarlierCommands, Routing::kLocal, Join::kNone, 0, 0, 0, info_command, "server", "1.0.0",
      "Returns information and statistics about the server.", "@slow @dangerous"},
+    {"role", 1, kLocalFlags | kNoScript, Routing::kLocal, Join::kNone, 0, 0, 0, role_command, "server", "2.8.12",
+     "Returns the replication role.", "@admin @fast @dangerous"},
     {"shutdown", -1, kAdmin | kNoScript | kLoading | kStale, Routing::kConnection, Join::kNone, 0, 0, 0,
      shutdown_command, "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.",
      "@admin @slow @dangerous"},

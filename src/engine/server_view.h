@@ -37,9 +37,10 @@ class ServerView {
   virtual std::string config_set(std::span<const std::string_view> args) = 0;
   virtual void reset_stats() = 0;
 
-  // INFO text for the server-level sections (everything but keyspace and the per-shard
-  // counters, which the replier merges in). `sections` is lower-case; empty = default.
-  virtual std::string info_text(std::string_view section) = 0;
+  // INFO's text for the sections named (lower case, as Redis 7.0 takes them: any number,
+  // "default", "all" and "everything" among them; unknown names add nothing). None named:
+  // the default sections.
+  virtual std::string info_text(std::span<const std::string> sections) = 0;
 
   // CLIENT LIST / CLIENT INFO lines, Redis's format, one client per line ("\n"-terminated).
   virtual std::string client_list(uint64_t only_id) = 0;

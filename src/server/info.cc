@@ -1,6 +1,8 @@
-// INFO: the text of the server, clients, memory, stats, commandstats, errorstats and keyspace
-// sections, in Redis's order and "# Section\r\nfield:value\r\n" format, built from the
-// runtime's counters, the workers' published gauges and every thread's CommandStats.
+// INFO: the text of the server, clients, memory, persistence, stats, replication, cpu,
+// commandstats, errorstats, cluster and keyspace sections, in Redis 7.0's order and
+// "# Section\r\nfield:value\r\n" format, built from the runtime's counters, the workers'
+// published gauges and every thread's CommandStats. Persistence, replication and cluster
+// report what Tessera is: nothing persisted, a master without replicas, no cluster.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -33,16 +35,22 @@ int64_t resident_bytes() {
   return static_cast<int64_t>(resident) * sysconf(_SC_PAGESIZE);
 }
 
-bool wants(std::string_view requested, std::string_view section, bool in_default) {
-  if (requested.empty() || requested == "default") {
+// Whether INFO with the `requested` sections shows `section` (Redis 7.0's genInfoSectionDict).
+bool wants(std::span<const std::string> requested, std::string_view section, bool in_default) {
+  if (requested.empty()) {
     return in_default;
   }
-  return requested == "all" || requested == "everything" || requested == section;
+  for (const std::string& name : requested) {
+    if (name == section || name == "all" || name == "everything" || (name == "default" && in_default)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
 
-std::string ServerState::info_text(std::string_view section) {
+std::string ServerState::info_text(std::span<const std::string> sections) {
   auto& rt = *runtime_;
   const auto& counters = rt.counters();
   const auto& topo = rt.topology();
@@ -75,17 +83,19 @@ std::string ServerState::info_text(std::string_view section) {
     }
     out += fmt::format("# {}\r\n", name);
   };
-  if (wants(section, "server", true)) {
+  if (wants(sections, "server", true)) {
     header("Server");
     out += fmt::format(
         "redis_version:{}\r\ntessera_version:{}\r\nredis_mode:standalone\r\nos:Linux\r\narch_bits:64\r\n"
-        "multiplexing_api:{}\r\nprocess_id:{}\r\ntcp_port:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\n"
-        "hz:{}\r\nexecutable:tessera-server\r\nparsers:{}\r\nworkers:{}\r\nrepliers:{}\r\nthread_layout:{}\r\n",
-        kRedisCompatibleVersion, kTesseraVersion, rt.backend_name(), getpid(), config_.port,
-        (now - started_ms_) / 1000, (now - started_ms_) / 86400000, rt.limits().hz.load(), topo.parsers,
-        topo.workers, topo.repliers, topo.layout == runtime::ThreadLayout::kShared ? "shared" : "dedicated");
+        "multiplexing_api:{}\r\nprocess_id:{}\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\n"
+        "uptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nexecutable:tessera-server\r\n"
+        "config_file:{}\r\nparsers:{}\r\nworkers:{}\r\nrepliers:{}\r\nthread_layout:{}\r\n",
+        kRedisCompatibleVersion, kTesseraVersion, rt.backend_name(), getpid(), run_id_, config_.port, now * 1000,
+        (now - started_ms_) / 1000, (now - started_ms_) / 86400000, rt.limits().hz.load(), rt.limits().hz.load(),
+        config_.config_file, topo.parsers, topo.workers, topo.repliers,
+        topo.layout == runtime::ThreadLayout::kShared ? "shared" : "dedicated");
   }
-  if (wants(section, "clients", true)) {
+  if (wants(sections, "clients", true)) {
     header("Clients");
     out += fmt::format("connected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:0\r\n",
                        counters.connected_clients.load(), rt.limits().maxclients.load());
@@ -94,7 +104,7 @@ std::string ServerState::info_text(std::string_view section) {
   for (uint32_t w = 0; w < topo.workers; ++w) {
     data_bytes += rt.gauges(w).memory_bytes.load(std::memory_order_relaxed);
   }
-  if (wants(section, "memory", true)) {
+  if (wants(sections, "memory", true)) {
     header("Memory");
     int64_t rss = resident_bytes();
     out += fmt::format(
@@ -102,7 +112,12 @@ std::string ServerState::info_text(std::string_view section) {
         "maxmemory:0\r\nmaxmemory_policy:noeviction\r\nmem_allocator:libc\r\n",
         data_bytes, static_cast<double>(data_bytes) / (1024.0 * 1024.0), rss, data_bytes);
   }
-  if (wants(section, "stats", true)) {
+  if (wants(sections, "persistence", true)) {
+    header("Persistence");  // nothing is persisted: never loading, never saving
+    out += "loading:0\r\nasync_loading:0\r\nrdb_bgsave_in_progress:0\r\naof_enabled:0\r\n"
+           "aof_rewrite_in_progress:0\r\n";
+  }
+  if (wants(sections, "stats", true)) {
     header("Stats");
     const KeyspaceCounters keyspace = keyspace_counters_since_reset();
     out += fmt::format(
@@ -115,7 +130,27 @@ std::string ServerState::info_text(std::string_view section) {
         keyspace.misses, counters.output_limit_disconnections.load(), counters.query_limit_disconnections.load(),
         error_replies);
   }
-  if (wants(section, "commandstats", false)) {
+  if (wants(sections, "replication", true)) {
+    header("Replication");  // a master without replicas (replication is not built)
+    out += fmt::format(
+        "role:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\n"
+        "master_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\n"
+        "second_repl_offset:-1\r\nrepl_backlog_active:0\r\n",
+        run_id_);
+  }
+  if (wants(sections, "cpu", true)) {
+    header("CPU");
+    rusage self{};
+    rusage children{};
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &children);
+    auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    out += fmt::format("used_cpu_sys:{:.6f}\r\nused_cpu_user:{:.6f}\r\nused_cpu_sys_children:{:.6f}\r\n"
+                       "used_cpu_user_children:{:.6f}\r\n",
+                       seconds(self.ru_stime), seconds(self.ru_utime), seconds(children.ru_stime),
+                       seconds(children.ru_utime));
+  }
+  if (wants(sections, "commandstats", false)) {
     header("Commandstats");
     const double ticks_per_usec = runtime::CycleClock::ticks_per_usec();
     for (size_t i = 0; i < stat_slots; ++i) {
@@ -129,7 +164,7 @@ std::string ServerState::info_text(std::string_view section) {
                          engine::command_stat_name(i), c.calls, usec, per_call, c.rejected, c.failed);
     }
   }
-  if (wants(section, "errorstats", true)) {
+  if (wants(sections, "errorstats", true)) {
     header("Errorstats");
     for (const auto& [code, count] : error_codes) {
       if (count > 0) {
@@ -137,7 +172,11 @@ std::string ServerState::info_text(std::string_view section) {
       }
     }
   }
-  if (wants(section, "keyspace", true)) {
+  if (wants(sections, "cluster", true)) {
+    header("Cluster");
+    out += "cluster_enabled:0\r\n";
+  }
+  if (wants(sections, "keyspace", true)) {
     header("Keyspace");
     for (int db = 0; db < engine::kDatabases; ++db) {
       int64_t keys = 0;

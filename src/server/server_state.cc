@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <random>
+
 #include <fmt/format.h>
 
 #include "runtime/connection.h"
@@ -12,7 +14,21 @@
 
 namespace tessera::server {
 
-ServerState::ServerState(const Config& config) : config_(config), started_ms_(runtime::unix_time_ms()) {}
+namespace {
+
+std::string random_run_id() {
+  std::random_device random;
+  std::string id;
+  for (int i = 0; i < 40; ++i) {
+    id += "0123456789abcdef"[random() % 16];
+  }
+  return id;
+}
+
+}  // namespace
+
+ServerState::ServerState(const Config& config)
+    : config_(config), started_ms_(runtime::unix_time_ms()), run_id_(random_run_id()) {}
 
 void ServerState::attach(runtime::Runtime& runtime) {
   runtime_ = &runtime;

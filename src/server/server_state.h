@@ -29,7 +29,7 @@ class ServerState final : public engine::ServerView {
   void config_get(std::span<const std::string_view> patterns, protocol::ReplyWriter& out) override;
   std::string config_set(std::span<const std::string_view> args) override;
   void reset_stats() override;
-  std::string info_text(std::string_view section) override;
+  std::string info_text(std::span<const std::string> sections) override;
   std::string client_list(uint64_t only_id) override;
   int client_kill(uint64_t id, std::string_view addr, uint64_t skip_id) override;
   void publish_session(const engine::SessionState& session) override;
@@ -55,6 +55,9 @@ class ServerState final : public engine::ServerView {
   Config config_;
   runtime::Runtime* runtime_ = nullptr;
   int64_t started_ms_;
+  // 40 random hex digits drawn at startup: INFO's run_id, and master_replid as a master
+  // without replicas (Redis draws them apart; nothing here tells them apart).
+  const std::string run_id_;
   std::atomic<int> memcached_port_{0};
   // Counter values at the last reset (workers own the live counters): memcached's
   // `stats reset` for the first two, CONFIG RESETSTAT for the keyspace counters.

@@ -24,7 +24,7 @@ class FakeServer : public engine::ServerView {
   void config_get(std::span<const std::string_view>, protocol::ReplyWriter& out) override { out.map(0); }
   std::string config_set(std::span<const std::string_view>) override { return "ERR not here"; }
   void reset_stats() override {}
-  std::string info_text(std::string_view) override { return "# Server\r\n"; }
+  std::string info_text(std::span<const std::string>) override { return "# Server\r\n"; }
   std::string client_list(uint64_t) override { return ""; }
   int client_kill(uint64_t, std::string_view, uint64_t) override { return 0; }
   void publish_session(const engine::SessionState&) override {}
@@ -233,7 +233,7 @@ void exercise_round_trips_and_pipelines(runtime::Topology topology) {
 class KeyCountingServer final : public FakeServer {
  public:
   runtime::Runtime* rt = nullptr;
-  std::string info_text(std::string_view) override {
+  std::string info_text(std::span<const std::string>) override {
     int64_t keys = 0;
     for (uint32_t w = 0; w < rt->topology().workers; ++w) {
       keys += rt->gauges(w).keys[0].load(std::memory_order_relaxed);
