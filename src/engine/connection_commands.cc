@@ -133,38 +133,57 @@ void reset_command(CommandContext& ctx) {
   ctx.reply.simple("RESET");
 }
 
+// CLIENT KILL ip:port (+OK or no such client), or CLIENT KILL <filter value> ... (the count
+// killed), as Redis 7.0's clientKillCommand: filters are read left to right and the first bad
+// one is the error.
 void client_kill(CommandContext& ctx) {
   const auto& a = ctx.args;
-  if (a.size() == 3) {  // old form: CLIENT KILL ip:port
-    int killed = ctx.server->client_kill(0, a[2], 0);
-    if (killed == 0) {
+  if (a.size() == 3) {  // old form; it may kill the caller itself
+    ClientKillFilter filter;
+    filter.addr = a[2];
+    if (ctx.server->client_kill(filter) == 0) {
       ctx.reply.error("ERR No such client");
     } else {
       ctx.reply.ok();
     }
     return;
   }
-  uint64_t id = 0;
-  std::string_view addr;
+  ClientKillFilter filter;
   bool skipme = true;
-  if ((a.size() - 2) % 2 != 0) {
-    ctx.reply.error(err::kSyntax);
-    return;
-  }
-  for (size_t i = 2; i + 1 < a.size(); i += 2) {
-    if (equals_nocase(a[i], "id")) {
-      auto v = parse_int64(a[i + 1]);
+  for (size_t i = 2; i < a.size(); i += 2) {
+    const bool has_value = i + 1 < a.size();
+    const std::string_view option = a[i];
+    const std::string_view value = has_value ? a[i + 1] : std::string_view();
+    if (has_value && equals_nocase(option, "id")) {
+      const auto v = parse_int64(value);
       if (!v || *v <= 0) {
         ctx.reply.error("ERR client-id should be greater than 0");
         return;
       }
-      id = static_cast<uint64_t>(*v);
-    } else if (equals_nocase(a[i], "addr")) {
-      addr = a[i + 1];
-    } else if (equals_nocase(a[i], "skipme")) {
-      if (equals_nocase(a[i + 1], "yes")) {
+      filter.id = static_cast<uint64_t>(*v);
+    } else if (has_value && equals_nocase(option, "type")) {
+      if (equals_nocase(value, "normal")) {
+        filter.normal_type = true;
+      } else if (equals_nocase(value, "master") || equals_nocase(value, "replica") ||
+                 equals_nocase(value, "slave") || equals_nocase(value, "pubsub")) {
+        filter.normal_type = false;  // valid, but every client here is a normal one
+      } else {
+        ctx.reply.error("ERR Unknown client type '" + std::string(value) + "'");
+        return;
+      }
+    } else if (has_value && equals_nocase(option, "addr")) {
+      filter.addr = value;
+    } else if (has_value && equals_nocase(option, "laddr")) {
+      filter.laddr = value;
+    } else if (has_value && equals_nocase(option, "user")) {
+      if (value != "default") {  // the only user (ACL names are case-sensitive)
+        ctx.reply.error("ERR No such user '" + std::string(value) + "'");
+        return;
+      }
+    } else if (has_value && equals_nocase(option, "skipme")) {
+      if (equals_nocase(value, "yes")) {
         skipme = true;
-      } else if (equals_nocase(a[i + 1], "no")) {
+      } else if (equals_nocase(value, "no")) {
         skipme = false;
       } else {
         ctx.reply.error(err::kSyntax);
@@ -175,7 +194,8 @@ void client_kill(CommandContext& ctx) {
       return;
     }
   }
-  ctx.reply.integer(ctx.server->client_kill(id, addr, skipme ? ctx.session->client_id : 0));
+  filter.skip_id = skipme ? ctx.session->client_id : 0;
+  ctx.reply.integer(ctx.server->client_kill(filter));
 }
 
 // CLIENT LIST [TYPE normal|master|replica|slave|pubsub] | [ID id [id ...]], as Redis 7.0.

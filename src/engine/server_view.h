@@ -27,6 +27,16 @@ struct MemcacheStats {
   std::vector<std::pair<std::string, std::string>> stats;
 };
 
+// CLIENT KILL's filters (Redis 7.0's ID, ADDR, LADDR, TYPE, SKIPME; USER has one value
+// here, `default`, which every client is). A client is killed when it matches them all.
+struct ClientKillFilter {
+  uint64_t id = 0;          // 0: any client
+  std::string_view addr;    // peer ip:port; empty: any
+  std::string_view laddr;   // local ip:port; empty: any
+  bool normal_type = true;  // TYPE normal or none; false: master/replica/slave/pubsub, none here
+  uint64_t skip_id = 0;     // SKIPME yes: the caller; 0: nobody skipped
+};
+
 class ServerView {
  public:
   virtual ~ServerView() = default;
@@ -44,8 +54,8 @@ class ServerView {
 
   // CLIENT LIST / CLIENT INFO lines, Redis's format, one client per line ("\n"-terminated).
   virtual std::string client_list(uint64_t only_id) = 0;
-  // CLIENT KILL: by id or addr (empty = not set); returns how many were killed.
-  virtual int client_kill(uint64_t id, std::string_view addr, uint64_t skip_id) = 0;
+  // CLIENT KILL: kills the clients every given filter matches; returns how many.
+  virtual int client_kill(const ClientKillFilter& filter) = 0;
   // The parser updates published session fields (name, db, lib) after a change.
   virtual void publish_session(const SessionState& session) = 0;
 

@@ -8,6 +8,7 @@
 #include "protocol/reply.h"
 
 #include <cassert>
+#include <string>
 
 namespace tessera::protocol {
 namespace {
@@ -32,6 +33,18 @@ char* store_string_header(char* d, ReplyTag t, size_t len) {
 }
 
 }  // namespace
+
+void ReplyWriter::error(std::string_view message) {
+  if (message.find_first_of("\r\n") == std::string_view::npos) {
+    string_like(ReplyTag::kError, message);
+    return;
+  }
+  std::string one_line(message);
+  for (char& c : one_line) {
+    c = (c == '\r' || c == '\n') ? ' ' : c;
+  }
+  string_like(ReplyTag::kError, one_line);
+}
 
 void ReplyWriter::string_like(ReplyTag t, std::string_view s) {
   char* d = out_->grow(kTagLen + kLenLen + s.size());

@@ -112,7 +112,9 @@ class ReplyWriter {
 
   void simple(std::string_view s) { string_like(ReplyTag::kSimple, s); }
   // `message` is the full error text including its code, e.g. "ERR syntax error".
-  void error(std::string_view message) { string_like(ReplyTag::kError, message); }
+  // An error is one line on every wire: CR and LF in its text (an echoed argument) become
+  // spaces, as Redis maps them in the errors it formats.
+  void error(std::string_view message);
   void integer(int64_t v) { fixed(ReplyTag::kInteger, &v, sizeof v); }
   void bulk(std::string_view s) { string_like(ReplyTag::kBulk, s); }
   // Reserves a bulk of `len` bytes and returns where the caller writes them.

@@ -131,6 +131,9 @@ struct Connection {
   std::atomic<uint64_t> qbuf_bytes{0};
   std::atomic<uint64_t> omem_bytes{0};
   std::atomic<int64_t> last_interaction_ms{0};
+  // CLIENT LIST's cmd=: the statistics slot (engine/command.h) of the command last looked
+  // up, whether it then ran or not; -1 (NULL) before any, or after an unknown one.
+  std::atomic<int32_t> last_command{-1};
 };
 
 }  // namespace tessera::runtime

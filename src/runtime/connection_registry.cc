@@ -25,11 +25,13 @@ void ConnectionRegistry::publish(const engine::SessionState& session) {
   }
 }
 
-int ConnectionRegistry::kill(uint64_t id, const std::string& addr, uint64_t skip_id) {
+int ConnectionRegistry::kill(const engine::ClientKillFilter& filter) {
   std::lock_guard lock(mutex_);
   int killed = 0;
   for (auto& [cid, info] : clients_) {
-    if (cid == skip_id || (id != 0 && cid != id) || (!addr.empty() && info.session.peer != addr)) {
+    if (!filter.normal_type || cid == filter.skip_id || (filter.id != 0 && cid != filter.id) ||
+        (!filter.addr.empty() && info.session.peer != filter.addr) ||
+        (!filter.laddr.empty() && info.session.local != filter.laddr)) {
       continue;
     }
     info.conn->kill_requested.store(true);

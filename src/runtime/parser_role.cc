@@ -202,26 +202,30 @@ void StageThread::dispatch(Connection* conn, std::vector<std::string_view>& args
   const uint64_t seq = conn->next_seq++;
   const engine::CommandSpec* spec = engine::find_command(args[0]);
   if (spec == nullptr) {
+    conn->last_command.store(-1, std::memory_order_relaxed);
     reply_error(conn, seq, unknown_command_error(args));
     return;
   }
-  if (!engine::arity_ok(spec->arity, args.size())) {
-    // Refused before running: Redis counts it as rejected, not as a call.
-    command_stats_.rejected(static_cast<size_t>(spec->stat_slot));
-    reply_error(conn, seq, fmt::format("ERR wrong number of arguments for '{}' command", spec->name));
+  // As Redis's lookupCommand: a container command followed by an argument names a
+  // subcommand, and that is the command (CLIENT LIST's cmd=, commandstats' line, arity).
+  const bool names_subcommand = !spec->subcommands.empty() && args.size() > 1;
+  const int sub = names_subcommand ? engine::find_subcommand(*spec, args[1]) : -1;
+  const int slot = !names_subcommand ? spec->stat_slot
+                   : sub < 0         ? -1
+                                     : engine::subcommand_stat_slot(*spec, static_cast<size_t>(sub));
+  conn->last_command.store(slot, std::memory_order_relaxed);
+  if (slot < 0) {
+    reply_error(conn, seq, unknown_subcommand_error(args, spec->name));  // no command to count it under
     return;
   }
-  if (!spec->subcommands.empty() && args.size() > 1) {
-    const int sub = engine::find_subcommand(*spec, args[1]);
-    if (sub < 0) {
-      reply_error(conn, seq, unknown_subcommand_error(args, spec->name));  // no command to count it under
-      return;
-    }
-    if (!engine::arity_ok(spec->subcommands[static_cast<size_t>(sub)].arity, args.size())) {
-      command_stats_.rejected(static_cast<size_t>(engine::subcommand_stat_slot(*spec, static_cast<size_t>(sub))));
-      reply_error(conn, seq, engine::err::subcommand_arity(spec->name, args[1]));
-      return;
-    }
+  const int arity = names_subcommand ? spec->subcommands[static_cast<size_t>(sub)].arity : spec->arity;
+  if (!engine::arity_ok(arity, args.size())) {
+    // Refused before running: Redis counts it as rejected, not as a call.
+    command_stats_.rejected(static_cast<size_t>(slot));
+    reply_error(conn, seq,
+                names_subcommand ? engine::err::subcommand_arity(spec->name, args[1])
+                                 : fmt::format("ERR wrong number of arguments for '{}' command", spec->name));
+    return;
   }
   if (spec->rewrite_args != nullptr) {
     thread_local std::vector<std::string_view> rewritten;

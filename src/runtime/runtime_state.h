@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/server_view.h"
 #include "engine/session.h"
 #include "engine/shard.h"
 #include "runtime/spsc_ring.h"
@@ -78,7 +79,7 @@ class ConnectionRegistry {
     }
   }
   // Marks matching clients killed and shuts their sockets down; returns the count.
-  int kill(uint64_t id, const std::string& addr, uint64_t skip_id);
+  int kill(const engine::ClientKillFilter& filter);
   // Shuts every client's socket down (server shutdown).
   void kill_all();
 

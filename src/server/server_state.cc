@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/command.h"
 #include "runtime/connection.h"
 #include "runtime/runtime.h"
 #include "runtime/stage_thread.h"
@@ -126,20 +127,21 @@ std::string ServerState::client_list(uint64_t only_id) {
     const auto& s = info.session;
     const runtime::Connection& conn = *info.conn;
     int64_t idle_ms = now - conn.last_interaction_ms.load(std::memory_order_relaxed);
+    const int32_t last_command = conn.last_command.load(std::memory_order_relaxed);
     text += fmt::format(
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 "
         "qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem={} tot-mem=0 events=r "
-        "cmd=NULL user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
+        "cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
         s.client_id, s.peer, s.local, conn.fd, s.name, (now - s.created_ms) / 1000,
         idle_ms > 0 ? idle_ms / 1000 : 0, s.db, conn.qbuf_bytes.load(std::memory_order_relaxed),
-        conn.omem_bytes.load(std::memory_order_relaxed), static_cast<int>(s.resp), s.lib_name, s.lib_ver);
+        conn.omem_bytes.load(std::memory_order_relaxed), last_command < 0 ? "NULL" : engine::command_stat_name(
+                                                                                 static_cast<size_t>(last_command)),
+        static_cast<int>(s.resp), s.lib_name, s.lib_ver);
   });
   return text;
 }
 
-int ServerState::client_kill(uint64_t id, std::string_view addr, uint64_t skip_id) {
-  return runtime_->registry().kill(id, std::string(addr), skip_id);
-}
+int ServerState::client_kill(const engine::ClientKillFilter& filter) { return runtime_->registry().kill(filter); }
 
 void ServerState::publish_session(const engine::SessionState& session) { runtime_->registry().publish(session); }
 

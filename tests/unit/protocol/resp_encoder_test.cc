@@ -82,6 +82,12 @@ TEST_CASE("scalars in RESP2 and RESP3") {
   CHECK(resp3(dbl) == ",3.141\r\n");
 }
 
+TEST_CASE("an error stays one line: CR and LF in its text become spaces") {
+  auto build = [](ReplyWriter& w) { w.error("ERR Unknown client type 'a\r\nb\n'"); };
+  CHECK(encode(build, RespVersion::kResp2) == "-ERR Unknown client type 'a  b '\r\n");
+  CHECK(encode(build, RespVersion::kResp3) == "-ERR Unknown client type 'a  b '\r\n");
+}
+
 TEST_CASE("integers: edge values") {
   auto integer = [](int64_t v) {
     return resp2([v](ReplyWriter& w) { w.integer(v); });

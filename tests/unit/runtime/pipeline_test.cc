@@ -26,7 +26,7 @@ class FakeServer : public engine::ServerView {
   void reset_stats() override {}
   std::string info_text(std::span<const std::string>) override { return "# Server\r\n"; }
   std::string client_list(uint64_t) override { return ""; }
-  int client_kill(uint64_t, std::string_view, uint64_t) override { return 0; }
+  int client_kill(const engine::ClientKillFilter&) override { return 0; }
   void publish_session(const engine::SessionState&) override {}
   void request_shutdown() override {}
   int64_t now_ms() override { return runtime::unix_time_ms(); }
