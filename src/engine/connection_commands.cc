@@ -51,7 +51,8 @@ void write_hello_reply(CommandContext& ctx) {
   ctx.reply.array(0);
 }
 
-// HELLO [protover [AUTH username password] [SETNAME clientname]]
+// HELLO [protover [AUTH username password] [SETNAME clientname]]. Options are checked left
+// to right, as Redis 7.0 does: the first bad one (a bad name included) is the error.
 void hello_command(CommandContext& ctx) {
   protocol::RespVersion version = ctx.session->resp;
   size_t i = 1;
@@ -77,14 +78,14 @@ void hello_command(CommandContext& ctx) {
     } else if (equals_nocase(ctx.args[i], "setname") && more) {
       new_name = ctx.args[++i];
       set_name = true;
+      if (!valid_client_name(new_name)) {
+        ctx.reply.error("ERR Client names cannot contain spaces, newlines or special characters.");
+        return;
+      }
     } else {
-      ctx.reply.error(std::string("ERR Syntax error in HELLO option '") + std::string(ctx.args[i]) + "'");
+      ctx.reply.error("ERR Syntax error in HELLO option '" + std::string(as_c_string(ctx.args[i])) + "'");
       return;
     }
-  }
-  if (set_name && !valid_client_name(new_name)) {
-    ctx.reply.error("ERR Client names cannot contain spaces, newlines or special characters.");
-    return;
   }
   if (set_name) {
     ctx.session->name.assign(new_name);
@@ -135,20 +136,23 @@ void reset_command(CommandContext& ctx) {
 
 // CLIENT KILL ip:port (+OK or no such client), or CLIENT KILL <filter value> ... (the count
 // killed), as Redis 7.0's clientKillCommand: filters are read left to right and the first bad
-// one is the error.
+// one is the error. Other clients are cut off at once; the caller, when it matches, gets
+// every reply owed, this one included, and then closes (as after QUIT).
 void client_kill(CommandContext& ctx) {
   const auto& a = ctx.args;
-  if (a.size() == 3) {  // old form; it may kill the caller itself
-    ClientKillFilter filter;
+  ClientKillFilter filter;
+  filter.caller_id = ctx.session->client_id;
+  if (a.size() == 3) {  // old form; it may name the caller itself
     filter.addr = a[2];
-    if (ctx.server->client_kill(filter) == 0) {
+    const ClientKillResult result = ctx.server->client_kill(filter);
+    if (result.killed == 0) {
       ctx.reply.error("ERR No such client");
     } else {
       ctx.reply.ok();
     }
+    ctx.session->close_after_reply = result.caller;
     return;
   }
-  ClientKillFilter filter;
   bool skipme = true;
   for (size_t i = 2; i < a.size(); i += 2) {
     const bool has_value = i + 1 < a.size();
@@ -168,7 +172,7 @@ void client_kill(CommandContext& ctx) {
                  equals_nocase(value, "slave") || equals_nocase(value, "pubsub")) {
         filter.normal_type = false;  // valid, but every client here is a normal one
       } else {
-        ctx.reply.error("ERR Unknown client type '" + std::string(value) + "'");
+        ctx.reply.error("ERR Unknown client type '" + std::string(as_c_string(value)) + "'");
         return;
       }
     } else if (has_value && equals_nocase(option, "addr")) {
@@ -177,7 +181,7 @@ void client_kill(CommandContext& ctx) {
       filter.laddr = value;
     } else if (has_value && equals_nocase(option, "user")) {
       if (value != "default") {  // the only user (ACL names are case-sensitive)
-        ctx.reply.error("ERR No such user '" + std::string(value) + "'");
+        ctx.reply.error("ERR No such user '" + std::string(as_c_string(value)) + "'");
         return;
       }
     } else if (has_value && equals_nocase(option, "skipme")) {
@@ -195,7 +199,9 @@ void client_kill(CommandContext& ctx) {
     }
   }
   filter.skip_id = skipme ? ctx.session->client_id : 0;
-  ctx.reply.integer(ctx.server->client_kill(filter));
+  const ClientKillResult result = ctx.server->client_kill(filter);
+  ctx.reply.integer(result.killed);
+  ctx.session->close_after_reply = result.caller;
 }
 
 // CLIENT LIST [TYPE normal|master|replica|slave|pubsub] | [ID id [id ...]], as Redis 7.0.
@@ -212,7 +218,7 @@ void list_clients(CommandContext& ctx) {
       text = ctx.server->client_list(0);
     } else if (!equals_nocase(type, "master") && !equals_nocase(type, "replica") &&
                !equals_nocase(type, "slave") && !equals_nocase(type, "pubsub")) {
-      ctx.reply.error("ERR Unknown client type '" + std::string(type) + "'");
+      ctx.reply.error("ERR Unknown client type '" + std::string(as_c_string(type)) + "'");
       return;
     }
   } else if (args.size() > 3 && equals_nocase(args[2], "id")) {
@@ -260,7 +266,7 @@ void client_command(CommandContext& ctx) {
   } else if (equals_nocase(sub, "setinfo")) {
     std::string_view attr = ctx.args[2];
     if (!valid_client_name(ctx.args[3])) {
-      ctx.reply.error(std::string("ERR ") + std::string(attr) +
+      ctx.reply.error(std::string("ERR ") + std::string(as_c_string(attr)) +
                       " cannot contain spaces, newlines or special characters.");
       return;
     }
@@ -269,7 +275,7 @@ void client_command(CommandContext& ctx) {
     } else if (equals_nocase(attr, "lib-ver")) {
       s.lib_ver.assign(ctx.args[3]);
     } else {
-      ctx.reply.error(std::string("ERR Unrecognized option '") + std::string(attr) + "'");
+      ctx.reply.error("ERR Unrecognized option '" + std::string(as_c_string(attr)) + "'");
       return;
     }
     ctx.reply.ok();

@@ -45,7 +45,7 @@ std::optional<uint32_t> parse_conditions(CommandContext& ctx) {
       flags |= kExpireLt;
     } else {
       std::string text(err::kUnsupportedOptionPrefix);
-      text.append(opt);
+      text.append(as_c_string(opt));
       ctx.reply.error(text);
       return std::nullopt;
     }

@@ -35,6 +35,12 @@ struct ClientKillFilter {
   std::string_view laddr;   // local ip:port; empty: any
   bool normal_type = true;  // TYPE normal or none; false: master/replica/slave/pubsub, none here
   uint64_t skip_id = 0;     // SKIPME yes: the caller; 0: nobody skipped
+  uint64_t caller_id = 0;   // the caller: when it matches, it is not cut off but told to close
+};
+
+struct ClientKillResult {
+  int killed = 0;       // clients matched, the caller included
+  bool caller = false;  // the caller matched: it closes after its replies, as Redis's does
 };
 
 class ServerView {
@@ -54,8 +60,9 @@ class ServerView {
 
   // CLIENT LIST / CLIENT INFO lines, Redis's format, one client per line ("\n"-terminated).
   virtual std::string client_list(uint64_t only_id) = 0;
-  // CLIENT KILL: kills the clients every given filter matches; returns how many.
-  virtual int client_kill(const ClientKillFilter& filter) = 0;
+  // CLIENT KILL: kills the clients every given filter matches, except the caller, which the
+  // result says to close once its replies are sent.
+  virtual ClientKillResult client_kill(const ClientKillFilter& filter) = 0;
   // The parser updates published session fields (name, db, lib) after a change.
   virtual void publish_session(const SessionState& session) = 0;
 

@@ -42,6 +42,10 @@ size_t format_uint64(char* out, uint64_t v);
 // length, or 0 if the text does not fit.
 size_t format_long_double(char* out, long double v);
 
+// What C's "%s" prints of an argument, as Redis's error texts echo it: the bytes before its
+// first NUL.
+inline std::string_view as_c_string(std::string_view arg) { return arg.substr(0, arg.find('\0')); }
+
 // ASCII lower case of one byte (command, subcommand and option names).
 inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 

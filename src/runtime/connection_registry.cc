@@ -25,21 +25,25 @@ void ConnectionRegistry::publish(const engine::SessionState& session) {
   }
 }
 
-int ConnectionRegistry::kill(const engine::ClientKillFilter& filter) {
+engine::ClientKillResult ConnectionRegistry::kill(const engine::ClientKillFilter& filter) {
   std::lock_guard lock(mutex_);
-  int killed = 0;
+  engine::ClientKillResult result;
   for (auto& [cid, info] : clients_) {
     if (!filter.normal_type || cid == filter.skip_id || (filter.id != 0 && cid != filter.id) ||
         (!filter.addr.empty() && info.session.peer != filter.addr) ||
         (!filter.laddr.empty() && info.session.local != filter.laddr)) {
       continue;
     }
+    ++result.killed;
+    if (cid == filter.caller_id) {
+      result.caller = true;
+      continue;
+    }
     info.conn->kill_requested.store(true);
     // The fd stays open while registered (the replier removes before closing it).
     shutdown(info.conn->fd, SHUT_RDWR);
-    ++killed;
   }
-  return killed;
+  return result;
 }
 
 void ConnectionRegistry::kill_all() {

@@ -38,8 +38,7 @@ std::string sanitize(std::string text) {
   return text;
 }
 
-// What Redis's "%s" prints of an argument: the bytes before its first NUL.
-std::string_view as_c_string(std::string_view arg) { return arg.substr(0, arg.find('\0')); }
+using engine::as_c_string;
 
 std::string unknown_command_error(std::span<const std::string_view> args) {
   std::string listed;

@@ -78,8 +78,9 @@ class ConnectionRegistry {
       }
     }
   }
-  // Marks matching clients killed and shuts their sockets down; returns the count.
-  int kill(const engine::ClientKillFilter& filter);
+  // Marks matching clients killed and shuts their sockets down, except the caller's (the
+  // result says whether it matched; its replies are still owed).
+  engine::ClientKillResult kill(const engine::ClientKillFilter& filter);
   // Shuts every client's socket down (server shutdown).
   void kill_all();
 

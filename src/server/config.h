@@ -32,7 +32,7 @@ struct Config {
   int tcp_backlog = 511;
   int64_t tcp_keepalive = 300;
   int64_t timeout = 0;  // idle client timeout in seconds, 0 = never
-  int maxclients = 10000;
+  int64_t maxclients = 10000;  // Redis bounds it as an unsigned int: 1 .. 4294967295
 
   // Topology (0 = derived from the core count at startup)
   int parsers = 0;

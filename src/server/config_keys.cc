@@ -15,11 +15,13 @@
 #include <vector>
 
 #include "core/glob.h"
+#include "engine/string_util.h"
 
 namespace tessera::server {
 namespace {
 
 constexpr int64_t kIntMax = std::numeric_limits<int>::max();
+constexpr int64_t kUIntMax = std::numeric_limits<unsigned>::max();  // Redis's UINT configs
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 constexpr int64_t kMaxPort = 65535;
 // memcached's -I bounds: 1 KiB to 1 GiB.
@@ -279,7 +281,7 @@ const ConfigKey kKeys[] = {
     {"timeout", "close a client idle this many seconds, 0 = never", kMutable, kOneWord,
      apply_number<&Config::timeout, 0, kIntMax>, render_number<&Config::timeout>},
     {"maxclients", "maximum simultaneous client connections", kMutable, kOneWord,
-     apply_number<&Config::maxclients, 1, kIntMax>, render_number<&Config::maxclients>},
+     apply_number<&Config::maxclients, 1, kUIntMax>, render_number<&Config::maxclients>},
     {"parsers", "parser (network) threads, 0 = derived from core count", kFixed, kOneWord,
      apply_number<&Config::parsers, 0, kMaxStageThreads>, render_number<&Config::parsers>},
     {"workers", "worker (shard) threads, 0 = derived from core count", kFixed, kOneWord,
@@ -369,7 +371,7 @@ bool config_key_mutable(std::string_view key) {
 
 std::optional<std::string> config_set(Config& config, std::span<const std::string_view> pairs) {
   auto failed = [](std::string_view key, std::string_view reason) {
-    return "ERR CONFIG SET failed (possibly related to argument '" + std::string(key) + "') - " +
+    return "ERR CONFIG SET failed (possibly related to argument '" + std::string(engine::as_c_string(key)) + "') - " +
            std::string(reason);
   };
   std::vector<const ConfigKey*> specs;
@@ -377,7 +379,8 @@ std::optional<std::string> config_set(Config& config, std::span<const std::strin
     const std::string_view key = pairs[i];
     const ConfigKey* spec = find_config_key(key);
     if (spec == nullptr) {
-      return "ERR Unknown option or number of arguments for CONFIG SET - '" + std::string(key) + "'";
+      return "ERR Unknown option or number of arguments for CONFIG SET - '" + std::string(engine::as_c_string(key)) +
+             "'";
     }
     if (!spec->mutable_at_runtime) {
       return failed(key, "can't set immutable config");

@@ -141,7 +141,9 @@ std::string ServerState::client_list(uint64_t only_id) {
   return text;
 }
 
-int ServerState::client_kill(const engine::ClientKillFilter& filter) { return runtime_->registry().kill(filter); }
+engine::ClientKillResult ServerState::client_kill(const engine::ClientKillFilter& filter) {
+  return runtime_->registry().kill(filter);
+}
 
 void ServerState::publish_session(const engine::SessionState& session) { runtime_->registry().publish(session); }
 

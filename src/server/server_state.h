@@ -31,7 +31,7 @@ class ServerState final : public engine::ServerView {
   void reset_stats() override;
   std::string info_text(std::span<const std::string> sections) override;
   std::string client_list(uint64_t only_id) override;
-  int client_kill(const engine::ClientKillFilter& filter) override;
+  engine::ClientKillResult client_kill(const engine::ClientKillFilter& filter) override;
   void publish_session(const engine::SessionState& session) override;
   void request_shutdown() override;
   int64_t now_ms() override;

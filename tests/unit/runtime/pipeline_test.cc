@@ -26,7 +26,7 @@ class FakeServer : public engine::ServerView {
   void reset_stats() override {}
   std::string info_text(std::span<const std::string>) override { return "# Server\r\n"; }
   std::string client_list(uint64_t) override { return ""; }
-  int client_kill(const engine::ClientKillFilter&) override { return 0; }
+  engine::ClientKillResult client_kill(const engine::ClientKillFilter&) override { return {}; }
   void publish_session(const engine::SessionState&) override {}
   void request_shutdown() override {}
   int64_t now_ms() override { return runtime::unix_time_ms(); }

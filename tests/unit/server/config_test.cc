@@ -198,7 +198,7 @@ TEST_CASE("startup errors name the key, the value and the file line") {
   CHECK(contains(flag_error({"-x", "1"}), "unexpected argument '-x'"));
   CHECK(contains(flag_error({"/nonexistent/tessera.conf"}), "cannot open config file"));
   CHECK(contains(flag_error({"--workers", "129"}), "between 0 and 128"));
-  CHECK(contains(flag_error({"--maxclients", "0"}), "between 1 and 2147483647"));
+  CHECK(contains(flag_error({"--maxclients", "0"}), "between 1 and 4294967295"));
   CHECK(contains(flag_error({"--proto-max-bulk-len", "1k"}), "between 1048576 and"));
   CHECK(contains(flag_error({"--proto-max-bulk-len", "lots"}), "argument must be a memory value"));
   CHECK(contains(flag_error({"--client-query-buffer-limit", "-1"}), "argument must be a memory value"));
@@ -287,7 +287,7 @@ TEST_CASE("CONFIG SET changes only mutable keys, all or nothing") {
   CHECK(set_error(config, "maxclients", "abc") ==
         bad_value("maxclients", "argument couldn't be parsed into an integer"));
   CHECK(set_error(config, "maxclients", "0") ==
-        bad_value("maxclients", "argument must be between 1 and 2147483647 inclusive"));
+        bad_value("maxclients", "argument must be between 1 and 4294967295 inclusive"));
   CHECK(set_error(config, "timeout", "-1") ==
         bad_value("timeout", "argument must be between 0 and 2147483647 inclusive"));
   CHECK(set_error(config, "hz", "abc") == bad_value("hz", "argument couldn't be parsed into an integer"));
