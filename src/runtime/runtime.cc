@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "engine/command.h"
 #include "runtime/cycle_clock.h"
 #include "runtime/stage_thread.h"
 
@@ -55,6 +56,23 @@ Runtime::~Runtime() = default;
 
 void Runtime::add_listener(int fd, ClientProtocol protocol) {
   threads_[parser_thread_[0]]->add_listener(fd, protocol);
+}
+
+void Runtime::sample_stats(int64_t now_ms) {
+  StatsSampler::Totals totals;
+  const size_t slots = engine::command_stat_count();
+  for (const auto& thread : threads_) {
+    const CommandStats& stats = thread->command_stats();
+    for (size_t i = 0; i < slots; ++i) {
+      totals.commands += stats.command(i).calls;
+    }
+  }
+  totals.net_input_bytes = counters_.net_input_bytes.load(std::memory_order_relaxed);
+  totals.net_output_bytes = counters_.net_output_bytes.load(std::memory_order_relaxed);
+  for (uint32_t w = 0; w < topology_.workers; ++w) {
+    totals.used_memory += gauges_[w].memory_bytes.load(std::memory_order_relaxed);
+  }
+  stats_sampler_.sample(now_ms, totals);
 }
 
 void Runtime::start() {

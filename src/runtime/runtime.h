@@ -16,6 +16,7 @@
 #include "runtime/client_protocol.h"
 #include "runtime/io_backend.h"
 #include "runtime/runtime_state.h"
+#include "runtime/stats_sampler.h"
 #include "runtime/transaction.h"
 
 namespace tessera::engine {
@@ -67,6 +68,11 @@ class Runtime {
   engine::ServerView& server() { return server_; }
   ShardGauges& gauges(uint32_t worker) { return gauges_[worker]; }
   TicketBoard& tickets() { return tickets_; }
+  StatsSampler& stats_sampler() { return stats_sampler_; }
+  // Takes one sample of the running totals (commands, network bytes, used memory) for INFO's
+  // instantaneous rates. REQUIRES: worker 0's thread, as the sampler has one writer. O(threads
+  // x commands).
+  void sample_stats(int64_t now_ms);
   // Wakes every worker thread that is parked (a ticket completed: stalled sources may run).
   void wake_workers();
   uint32_t thread_count() const { return static_cast<uint32_t>(threads_.size()); }
@@ -92,6 +98,7 @@ class Runtime {
   ServerCounters counters_;
   ConnectionRegistry registry_;
   TicketBoard tickets_;
+  StatsSampler stats_sampler_;
   TransformFactory transform_factory_;
   std::unique_ptr<ShardGauges[]> gauges_;
   std::vector<std::unique_ptr<StageThread>> threads_;

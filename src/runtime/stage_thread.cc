@@ -300,6 +300,10 @@ void StageThread::run_timers(int64_t now_ms) {
       }
     }
     publish_gauges();
+    // Worker 0's tick also samples INFO's instantaneous rates (every 100 ms at hz 10).
+    if (runtime_.worker_thread(0) == index_ && runtime_.stats_sampler().due(now_ms)) {
+      runtime_.sample_stats(now_ms);
+    }
   }
 }
 

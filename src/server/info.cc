@@ -4,8 +4,10 @@
 // published gauges and every thread's CommandStats. Persistence, replication and cluster
 // report what Tessera is: nothing persisted, a master without replicas, no cluster.
 #include <sys/resource.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -33,6 +35,27 @@ int64_t resident_bytes() {
     std::fclose(f);
   }
   return static_cast<int64_t>(resident) * sysconf(_SC_PAGESIZE);
+}
+
+// Redis's bytesToHuman: "512B", "1.50K", "20.00M", "3.00G" ...
+std::string bytes_to_human(int64_t bytes) {
+  static constexpr const char* kUnits = "KMGTP";
+  const auto n = static_cast<uint64_t>(std::max<int64_t>(bytes, 0));
+  if (n < 1024) {
+    return fmt::format("{}B", n);
+  }
+  double value = static_cast<double>(n) / 1024.0;
+  for (int unit = 0; unit < 5; ++unit, value /= 1024.0) {
+    if (value < 1024.0) {
+      return fmt::format("{:.2f}{}", value, kUnits[unit]);
+    }
+  }
+  return fmt::format("{}B", n);
+}
+
+int64_t total_system_memory() {
+  struct sysinfo info {};
+  return sysinfo(&info) == 0 ? static_cast<int64_t>(info.totalram) * info.mem_unit : 0;
 }
 
 // Whether INFO with the `requested` sections shows `section` (Redis 7.0's genInfoSectionDict).
@@ -106,11 +129,16 @@ std::string ServerState::info_text(std::span<const std::string> sections) {
   }
   if (wants(sections, "memory", true)) {
     header("Memory");
-    int64_t rss = resident_bytes();
+    const int64_t rss = resident_bytes();
+    const int64_t peak = rt.stats_sampler().note_memory(data_bytes);
+    const int64_t system = total_system_memory();
     out += fmt::format(
-        "used_memory:{}\r\nused_memory_human:{:.2f}M\r\nused_memory_rss:{}\r\nused_memory_dataset:{}\r\n"
-        "maxmemory:0\r\nmaxmemory_policy:noeviction\r\nmem_allocator:libc\r\n",
-        data_bytes, static_cast<double>(data_bytes) / (1024.0 * 1024.0), rss, data_bytes);
+        "used_memory:{}\r\nused_memory_human:{}\r\nused_memory_rss:{}\r\nused_memory_rss_human:{}\r\n"
+        "used_memory_peak:{}\r\nused_memory_peak_human:{}\r\nused_memory_dataset:{}\r\n"
+        "total_system_memory:{}\r\ntotal_system_memory_human:{}\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\n"
+        "maxmemory_policy:noeviction\r\nmem_allocator:libc\r\n",
+        data_bytes, bytes_to_human(data_bytes), rss, bytes_to_human(rss), peak, bytes_to_human(peak), data_bytes,
+        system, bytes_to_human(system));
   }
   if (wants(sections, "persistence", true)) {
     header("Persistence");  // nothing is persisted: never loading, never saving
@@ -124,11 +152,14 @@ std::string ServerState::info_text(std::span<const std::string> sections) {
         "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ntotal_net_input_bytes:{}\r\n"
         "total_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\n"
         "keyspace_hits:{}\r\nkeyspace_misses:{}\r\nclient_output_buffer_limit_disconnections:{}\r\n"
-        "client_query_buffer_limit_disconnections:{}\r\ntotal_error_replies:{}\r\n",
+        "client_query_buffer_limit_disconnections:{}\r\ntotal_error_replies:{}\r\ninstantaneous_ops_per_sec:{}\r\n"
+        "instantaneous_input_kbps:{:.2f}\r\ninstantaneous_output_kbps:{:.2f}\r\n",
         counters.connections_received.load(), total_calls, counters.net_input_bytes.load(),
         counters.net_output_bytes.load(), counters.rejected_connections.load(), keyspace.expired, keyspace.hits,
         keyspace.misses, counters.output_limit_disconnections.load(), counters.query_limit_disconnections.load(),
-        error_replies);
+        error_replies, rt.stats_sampler().ops_per_sec(),
+        static_cast<double>(rt.stats_sampler().input_bytes_per_sec()) / 1024.0,
+        static_cast<double>(rt.stats_sampler().output_bytes_per_sec()) / 1024.0);
   }
   if (wants(sections, "replication", true)) {
     header("Replication");  // a master without replicas (replication is not built)

@@ -4,6 +4,8 @@ check, cluster detection, CPU), and ROLE. Everything here also passes with TESSE
 
 import re
 
+from conftest import wait_until
+
 # Redis 7.0's default sections, in order; Tessera has all of these (Redis adds Modules).
 DEFAULT_SECTIONS = ["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Errorstats",
                     "Cluster", "Keyspace"]
@@ -67,3 +69,39 @@ def test_cpu_section_counts_the_server_time(r):
     for field in ("used_cpu_sys", "used_cpu_user", "used_cpu_sys_children", "used_cpu_user_children"):
         assert after[field] >= before[field] >= 0
     assert after["used_cpu_sys"] + after["used_cpu_user"] > before["used_cpu_sys"] + before["used_cpu_user"]
+
+
+def from_human(text):
+    """Redis's bytesToHuman back to bytes (to within its rounding)."""
+    units = {"B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50}
+    assert re.fullmatch(r"\d+B|\d+\.\d\d[KMGTP]", text), text
+    return float(text[:-1]) * units[text[-1]]
+
+
+def test_memory_fields_and_peak(r):
+    p = r.pipeline(transaction=False)
+    for i in range(5000):
+        p.set(f"mem:{i}", "v" * 100)
+    p.execute()
+    loaded = r.info("memory")
+    for field in ("used_memory", "used_memory_rss", "used_memory_peak", "total_system_memory"):
+        assert loaded[field] > 0, field
+        assert abs(from_human(loaded[field + "_human"]) - loaded[field]) <= loaded[field] * 0.01 + 1, field
+    assert loaded["used_memory_peak"] >= loaded["used_memory"]
+    r.flushall()
+    after = r.info("memory")
+    assert after["used_memory"] < loaded["used_memory"]
+    assert after["used_memory_peak"] >= loaded["used_memory"]
+
+
+def test_instantaneous_rates_follow_the_load(r):
+    """Sampled every 100 ms and averaged over 1.6 s, as Redis does: under a steady load they
+    become positive (bounded wait, no timing assumption beyond that)."""
+    def loaded_rates():
+        p = r.pipeline(transaction=False)
+        for i in range(500):
+            p.set(f"rate:{i}", "v")
+        p.execute()
+        stats = r.info("stats")
+        return stats["instantaneous_ops_per_sec"], stats["instantaneous_input_kbps"], stats["instantaneous_output_kbps"]
+    wait_until(lambda: all(rate > 0 for rate in loaded_rates()), timeout=60, what="instantaneous rates under load")
