@@ -310,9 +310,10 @@ const ConfigKey kKeys[] = {
      render_number<&Config::databases>},
     {"hz", "active expiry cycles per second per worker (clamped to 1..500)", kMutable, kOneWord, apply_hz,
      render_number<&Config::hz>},
-    {"save", "persistence snapshots: not supported, only \"\" (off) is accepted", kFixed, kOneWord, apply_no_save,
+    // Settable at runtime so that scripts turning persistence off (CONFIG SET save "") work.
+    {"save", "persistence snapshots: not supported, only \"\" (off) is accepted", kMutable, kOneWord, apply_no_save,
      render_no_save},
-    {"appendonly", "append-only file: not supported, only no is accepted", kFixed, kOneWord, apply_no_appendonly,
+    {"appendonly", "append-only file: not supported, only no is accepted", kMutable, kOneWord, apply_no_appendonly,
      render_no_appendonly},
     {"logfile", "log file path, empty = stderr", kFixed, kOneWord, apply_string<&Config::logfile>,
      render_string<&Config::logfile>},

@@ -650,6 +650,17 @@ def test_info_config_time_command(r, server):
         assert isinstance(docs, list) and docs[0] == b"get"
 
 
+def test_config_set_persistence_off(r):
+    """Scripts turn persistence off at runtime; Tessera has none, so that is all it accepts."""
+    assert r.config_set("save", "") is True
+    assert r.config_set("appendonly", "no") is True
+    assert r.config_get("save") == {"save": ""}
+    assert r.config_get("appendonly") == {"appendonly": "no"}
+    if not IS_REDIS:
+        assert err_of(r.config_set, "save", "3600 1") == \
+            "CONFIG SET failed (possibly related to argument 'save') - argument must be \"\" (Tessera does not persist data)"
+
+
 def test_subcommand_arity_errors_and_unknown_command_info(server, r):
     """Redis 7: a known CLIENT subcommand with the wrong arity names it; COMMAND INFO answers a
     null bulk (not a null array) for an unknown name."""
