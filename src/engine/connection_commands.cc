@@ -11,6 +11,7 @@
 #include "engine/server_view.h"
 #include "engine/session.h"
 #include "engine/shard.h"
+#include "engine/command_help.h"
 #include "engine/string_util.h"
 
 namespace tessera::engine {
@@ -287,21 +288,26 @@ void client_command(CommandContext& ctx) {
   } else if (equals_nocase(sub, "kill")) {
     client_kill(ctx);
   } else {  // help
+    // Redis 7.0's order and words, for what Tessera supports.
     static constexpr std::string_view kHelp[] = {
-        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "ID", "    Return the ID of the current connection.",
         "GETNAME", "    Return the name of the current connection.",
+        "ID", "    Return the ID of the current connection.",
+        "INFO", "    Return information about the current client connection.",
+        "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]", "    Kill connections. Options are:",
+        "    * ADDR (<ip:port>|<unixsocket>:0)", "      Kill connections made from the specified address",
+        "    * LADDR (<ip:port>|<unixsocket>:0)", "      Kill connections made to specified local address",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Kill connections by type.",
+        "    * USER <username>", "      Kill connections authenticated by <username>.",
+        "    * SKIPME (YES|NO)", "      Skip killing current connection (default: yes).",
+        "    * ID <client-id>", "      Kill connections by client id.",
+        "LIST [options ...]", "    Return information about client connections. Options:",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Return clients of specified type.",
+        "    * ID <client-id> [<client-id> ...]", "      Return clients of specified IDs only.",
         "SETNAME <name>", "    Assign the name <name> to the current connection.",
         "SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client library name or version.",
-        "LIST", "    Return information about client connections.",
-        "INFO", "    Return information about the current client connection.",
-        "KILL <ip:port> | KILL [ID <id>] [ADDR <ip:port>] [SKIPME yes|no]",
-        "    Kill connections.",
     };
-    ctx.reply.array(static_cast<uint32_t>(std::size(kHelp)));
-    for (auto line : kHelp) {
-      ctx.reply.simple(line);
-    }
+    write_help(ctx.reply, "client", kHelp);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/command.h"
+#include "engine/command_help.h"
 #include "engine/errors.h"
 #include "engine/server_view.h"
 #include "engine/session.h"
@@ -98,7 +99,7 @@ void write_command_docs(const CommandSpec& spec, protocol::ReplyWriter& out) {
   out.bulk(spec.group);
 }
 
-// COMMAND [COUNT | LIST | INFO [name ...] | DOCS [name ...]]; the parser has checked the
+// COMMAND [COUNT | LIST | INFO [name ...] | DOCS [name ...] | HELP]; the parser has checked the
 // subcommand and its arity (kCommandSubcommands).
 void command_command(CommandContext& ctx) {
   auto commands = all_commands();
@@ -111,7 +112,18 @@ void command_command(CommandContext& ctx) {
   }
   std::string_view sub = ctx.args[1];
   auto names = ctx.args.subspan(2);
-  if (equals_nocase(sub, "count")) {
+  if (equals_nocase(sub, "help")) {
+    static constexpr std::string_view kHelp[] = {
+        "(no subcommand)", "    Return details about all Redis commands.",
+        "COUNT", "    Return the total number of commands in this Redis server.",
+        "LIST", "    Return a list of all commands in this Redis server.",
+        "INFO [<command-name> ...]", "    Return details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all", "    commands are returned.",
+        "DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all", "    commands are returned.",
+    };
+    write_help(ctx.reply, "command", kHelp);
+  } else if (equals_nocase(sub, "count")) {
     ctx.reply.integer(static_cast<int64_t>(commands.size()));
   } else if (equals_nocase(sub, "list")) {
     if (ctx.args.size() != 2) {
@@ -160,11 +172,18 @@ void command_command(CommandContext& ctx) {
   }
 }
 
-// CONFIG GET pattern ... | SET name value ... | RESETSTAT; the parser has checked the
+// CONFIG GET pattern ... | SET name value ... | RESETSTAT | HELP; the parser has checked the
 // subcommand and its arity (kConfigSubcommands).
 void config_command(CommandContext& ctx) {
   std::string_view sub = ctx.args[1];
-  if (equals_nocase(sub, "get")) {
+  if (equals_nocase(sub, "help")) {
+    static constexpr std::string_view kHelp[] = {
+        "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+        "RESETSTAT", "    Reset statistics reported by the INFO command.",
+    };
+    write_help(ctx.reply, "config", kHelp);
+  } else if (equals_nocase(sub, "get")) {
     ctx.server->config_get(ctx.args.subspan(2), ctx.reply);
   } else if (equals_nocase(sub, "set")) {
     if (ctx.args.size() % 2 != 0) {
@@ -222,8 +241,8 @@ void shutdown_command(CommandContext& ctx) {
 constexpr uint32_t kLocalFlags = kFast | kLoading | kStale;
 
 // The subcommands supported, with Redis 7's arities (the parser checks them).
-constexpr Subcommand kCommandSubcommands[] = {{"count", 2}, {"docs", -2}, {"info", -2}, {"list", -2}};
-constexpr Subcommand kConfigSubcommands[] = {{"get", -3}, {"set", -4}, {"resetstat", 2}};
+constexpr Subcommand kCommandSubcommands[] = {{"count", 2}, {"docs", -2}, {"info", -2}, {"list", -2}, {"help", 2}};
+constexpr Subcommand kConfigSubcommands[] = {{"get", -3}, {"set", -4}, {"resetstat", 2}, {"help", 2}};
 
 const CommandSpec kServerCommands[] = {
     {"ping", -1, kLocalFlags, Routing::kLocal, Join::kNone, 0, 0, 0, ping_command, "connection", "1.0.0",

@@ -650,6 +650,23 @@ def test_info_config_time_command(r, server):
         assert isinstance(docs, list) and docs[0] == b"get"
 
 
+@pytest.mark.parametrize("container,lines", [
+    ("CONFIG", ["GET <pattern>", "SET <directive> <value>", "RESETSTAT"]),
+    ("COMMAND", ["(no subcommand)", "COUNT", "LIST", "INFO [<command-name> ...]", "DOCS [<command-name> ...]"]),
+    ("CLIENT", ["GETNAME", "ID", "KILL <ip:port>", "KILL <option> <value> [<option> <value> [...]]", "SETNAME <name>"]),
+])
+def test_help_of_container_commands(server, r, container, lines):
+    """Redis's addReplyHelp layout; Tessera lists what it supports, in Redis's order and words."""
+    with server.raw() as c:
+        help_lines = c.call(container, "HELP")
+    assert help_lines[0] == f"{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    assert help_lines[-2:] == ["HELP", "    Prints this help."]
+    positions = [help_lines.index(line) for line in lines]
+    assert positions == sorted(positions), help_lines
+    assert err_of(r.execute_command, container, "HELP", "x") == \
+        f"wrong number of arguments for '{container.lower()}|help' command"
+
+
 def test_config_set_persistence_off(r):
     """Scripts turn persistence off at runtime; Tessera has none, so that is all it accepts."""
     assert r.config_set("save", "") is True
