@@ -14,11 +14,7 @@ namespace tessera::engine {
 
 inline void write_help(protocol::ReplyWriter& out, std::string_view container,
                        std::span<const std::string_view> lines) {
-  std::string header(container);
-  for (char& c : header) {
-    c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
-  }
-  header += " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:";
+  const std::string header = ascii_uppercase(container) + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:";
   out.array(static_cast<uint32_t>(lines.size() + 3));
   out.simple(header);
   for (std::string_view line : lines) {

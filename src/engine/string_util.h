@@ -46,13 +46,22 @@ size_t format_long_double(char* out, long double v);
 // first NUL.
 inline std::string_view as_c_string(std::string_view arg) { return arg.substr(0, arg.find('\0')); }
 
-// ASCII lower case of one byte (command, subcommand and option names).
+// ASCII lower and upper case (command, subcommand and option names).
 inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+inline char ascii_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
 
 inline std::string ascii_lowercase(std::string_view s) {
   std::string out(s);
   for (char& c : out) {
     c = ascii_lower(c);
+  }
+  return out;
+}
+
+inline std::string ascii_uppercase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    c = ascii_upper(c);
   }
   return out;
 }

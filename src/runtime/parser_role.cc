@@ -28,16 +28,6 @@ namespace {
 
 constexpr size_t kUnknownCommandArgsBudget = 128;
 
-// Redis's rejectCommandFormat: newlines in the echoed text become spaces.
-std::string sanitize(std::string text) {
-  for (char& c : text) {
-    if (c == '\r' || c == '\n') {
-      c = ' ';
-    }
-  }
-  return text;
-}
-
 using engine::as_c_string;
 
 std::string unknown_command_error(std::span<const std::string_view> args) {
@@ -46,18 +36,16 @@ std::string unknown_command_error(std::span<const std::string_view> args) {
     size_t room = kUnknownCommandArgsBudget - listed.size();
     listed += fmt::format("'{}' ", as_c_string(args[i]).substr(0, room));
   }
-  return sanitize(fmt::format("ERR unknown command '{}', with args beginning with: {}",
-                              as_c_string(args[0]).substr(0, kUnknownCommandArgsBudget), listed));
+  // Newlines in the echoed text become spaces in ReplyWriter::error, as in Redis's
+  // rejectCommandFormat.
+  return fmt::format("ERR unknown command '{}', with args beginning with: {}",
+                     as_c_string(args[0]).substr(0, kUnknownCommandArgsBudget), listed);
 }
 
 // Redis 7.0's processCommand: a container command with a subcommand it does not know.
 std::string unknown_subcommand_error(std::span<const std::string_view> args, std::string_view container) {
-  std::string upper(container);
-  for (char& c : upper) {
-    c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
-  }
-  return sanitize(fmt::format("ERR unknown subcommand '{}'. Try {} HELP.",
-                              as_c_string(args[1]).substr(0, kUnknownCommandArgsBudget), upper));
+  return fmt::format("ERR unknown subcommand '{}'. Try {} HELP.",
+                     as_c_string(args[1]).substr(0, kUnknownCommandArgsBudget), engine::ascii_uppercase(container));
 }
 
 }  // namespace

@@ -58,6 +58,14 @@ void Runtime::add_listener(int fd, ClientProtocol protocol) {
   threads_[parser_thread_[0]]->add_listener(fd, protocol);
 }
 
+int64_t Runtime::used_memory() const {
+  int64_t bytes = 0;
+  for (uint32_t w = 0; w < topology_.workers; ++w) {
+    bytes += gauges_[w].memory_bytes.load(std::memory_order_relaxed);
+  }
+  return bytes;
+}
+
 void Runtime::sample_stats(int64_t now_ms) {
   StatsSampler::Totals totals;
   const size_t slots = engine::command_stat_count();
@@ -69,9 +77,7 @@ void Runtime::sample_stats(int64_t now_ms) {
   }
   totals.net_input_bytes = counters_.net_input_bytes.load(std::memory_order_relaxed);
   totals.net_output_bytes = counters_.net_output_bytes.load(std::memory_order_relaxed);
-  for (uint32_t w = 0; w < topology_.workers; ++w) {
-    totals.used_memory += gauges_[w].memory_bytes.load(std::memory_order_relaxed);
-  }
+  totals.used_memory = used_memory();
   stats_sampler_.sample(now_ms, totals);
 }
 

@@ -67,6 +67,8 @@ class Runtime {
   ConnectionRegistry& registry() { return registry_; }
   engine::ServerView& server() { return server_; }
   ShardGauges& gauges(uint32_t worker) { return gauges_[worker]; }
+  // INFO's used_memory: the bytes the workers last published for their tables, summed.
+  int64_t used_memory() const;
   TicketBoard& tickets() { return tickets_; }
   StatsSampler& stats_sampler() { return stats_sampler_; }
   // Takes one sample of the running totals (commands, network bytes, used memory) for INFO's

@@ -123,11 +123,8 @@ std::string ServerState::info_text(std::span<const std::string> sections) {
     out += fmt::format("connected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:0\r\n",
                        counters.connected_clients.load(), rt.limits().maxclients.load());
   }
-  int64_t data_bytes = 0;
-  for (uint32_t w = 0; w < topo.workers; ++w) {
-    data_bytes += rt.gauges(w).memory_bytes.load(std::memory_order_relaxed);
-  }
   if (wants(sections, "memory", true)) {
+    const int64_t data_bytes = rt.used_memory();
     header("Memory");
     const int64_t rss = resident_bytes();
     const int64_t peak = rt.stats_sampler().note_memory(data_bytes);

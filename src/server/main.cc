@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "engine/command.h"
+#include "engine/string_util.h"
 #include "runtime/runtime.h"
 #include "server/config.h"
 #include "server/listener.h"
@@ -35,11 +36,8 @@ bool has_flag(int argc, char** argv, std::string_view flag) {
 void print_command_table() {
   fmt::print("| Command | Group | Arity | Since | Summary |\n|---|---|---|---|---|\n");
   for (const auto& spec : engine::all_commands()) {
-    std::string name(spec.name);
-    for (char& c : name) {
-      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    }
-    fmt::print("| {} | {} | {} | {} | {} |\n", name, spec.group, spec.arity, spec.since, spec.summary);
+    fmt::print("| {} | {} | {} | {} | {} |\n", engine::ascii_uppercase(spec.name), spec.group, spec.arity, spec.since,
+               spec.summary);
   }
 }
 
