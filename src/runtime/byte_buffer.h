@@ -2,7 +2,14 @@
 // received, not yet parsed) and output (bytes encoded, not yet sent). Consumed bytes are
 // reclaimed by compaction when the unread part can move cheaply.
 //
-// Thread safety: none; each buffer has one owning thread (see connection.h).
+// Storage is lent, not kept: an empty buffer gives its block back (release_if_idle), and a
+// standard-size block goes to its thread's spare pool, which hands the most recently
+// returned block out first. A thread serving many connections one request at a time thus
+// writes into the same few cached blocks instead of one cold block per connection, and an
+// idle connection holds no buffer memory.
+//
+// Thread safety: none; each buffer has one owning thread (see connection.h). The spare pool
+// is per thread: a block returns to the pool of the thread that released it.
 #pragma once
 
 #include <cstddef>
@@ -53,12 +60,18 @@ class ByteBuffer {
     std::swap(read_, other.read_);
     std::swap(write_, other.write_);
   }
-  // Drops the storage when empty and larger than `keep` (an idle client keeps little).
-  void shrink_if_idle(size_t keep) {
-    if (empty() && capacity_ > keep) {
-      data_.reset();
-      capacity_ = 0;
+  // Gives the storage back when empty: a standard block to this thread's spare pool, a
+  // larger one (after a burst) to the allocator.
+  void release_if_idle() {
+    if (!empty() || !data_) {
+      return;
     }
+    if (capacity_ == kInitialCapacity) {
+      put_spare_block(std::move(data_));
+    } else {
+      data_.reset();
+    }
+    capacity_ = 0;
   }
 
  private:
@@ -66,6 +79,9 @@ class ByteBuffer {
     size_t live = write_ - read_;
     if (read_ > 0 && capacity_ - live >= min_free && live <= capacity_ / 2) {
       std::memmove(data_.get(), data_.get() + read_, live);
+    } else if (capacity_ == 0 && min_free <= kInitialCapacity) {
+      data_ = take_spare_block();
+      capacity_ = kInitialCapacity;
     } else {
       size_t want = capacity_ ? capacity_ * 2 : kInitialCapacity;
       while (want < live + min_free) {
@@ -82,11 +98,15 @@ class ByteBuffer {
     write_ = live;
   }
 
-  static constexpr size_t kInitialCapacity = 16 * 1024;
+  // This thread's spare pool of kInitialCapacity blocks (byte_buffer.cc).
+  static std::unique_ptr<char[]> take_spare_block();
+  static void put_spare_block(std::unique_ptr<char[]> block);
 
  public:
-  // An idle connection keeps at most this much buffer (a burst's larger buffer is dropped).
-  static constexpr size_t kIdleKeepBytes = 64 * 1024;
+  // The standard block size: the first block of every buffer, and the unit of the pool.
+  static constexpr size_t kInitialCapacity = 16 * 1024;
+  // Spare blocks a thread keeps at most; more are freed.
+  static constexpr size_t kMaxSpareBlocks = 64;
 
  private:
   std::unique_ptr<char[]> data_;

@@ -142,7 +142,8 @@ void StageThread::parse_input(Connection* conn) {
     }
   }
   if (!conn->recv_busy_with_buffer()) {
-    conn->in.shrink_if_idle(ByteBuffer::kIdleKeepBytes);
+    conn->in.release_if_idle();
+    conn->wire_in.release_if_idle();
   }
   conn->qbuf_bytes.store(conn->in.size(), std::memory_order_relaxed);
   conn->last_interaction_ms.store(now_ms_, std::memory_order_relaxed);

@@ -187,8 +187,8 @@ void StageThread::flush_connections() {
 
 void StageThread::on_sent(Connection* conn) {
   if (!backend_->write_busy(conn)) {
-    conn->out.shrink_if_idle(ByteBuffer::kIdleKeepBytes);
-    conn->sending.shrink_if_idle(ByteBuffer::kIdleKeepBytes);
+    conn->out.release_if_idle();
+    conn->sending.release_if_idle();
   }
   conn->omem_bytes.store(conn->out.size() + conn->sending.size(), std::memory_order_relaxed);
   if (conn->close_pending) {

@@ -1,10 +1,13 @@
 // ByteBuffer: append, consume and compaction keep the readable bytes; appending nothing
-// (an empty reply, whose view may have a null data pointer) is a no-op.
+// (an empty reply, whose view may have a null data pointer) is a no-op; an idle buffer lends
+// its block back, and the thread's spare pool hands out the most recent block first.
 #include "runtime/byte_buffer.h"
 
 #include <doctest/doctest.h>
 
 #include <string>
+#include <thread>
+#include <vector>
 #include <string_view>
 
 using tessera::runtime::ByteBuffer;
@@ -33,4 +36,59 @@ TEST_CASE("bytes survive consume, growth and compaction in order") {
   CHECK(b.readable() == expected);
   b.consume(expected.size());
   CHECK(b.empty());
+}
+
+TEST_CASE("an idle buffer gives its block back, and the next buffer reuses the same block") {
+  ByteBuffer a;
+  a.append("GET key\r\n");
+  const char* block = a.readable().data();
+  a.release_if_idle();
+  CHECK(a.capacity() == ByteBuffer::kInitialCapacity);  // not idle: unread bytes keep it
+  a.consume(a.size());
+  a.release_if_idle();
+  CHECK(a.capacity() == 0);
+  CHECK(a.empty());
+
+  ByteBuffer b;
+  b.append("+OK\r\n");
+  CHECK(b.readable().data() == block);  // the most recent spare block, still cached
+  CHECK(b.readable() == "+OK\r\n");
+  a.append("x");  // a takes a fresh block of its own
+  CHECK(a.readable().data() != block);
+  CHECK(a.readable() == "x");
+}
+
+TEST_CASE("a block grown past the standard size goes to the allocator, not the pool") {
+  ByteBuffer big;
+  big.append(std::string(3 * ByteBuffer::kInitialCapacity, 'v'));
+  CHECK(big.capacity() > ByteBuffer::kInitialCapacity);
+  big.consume(big.size());
+  big.release_if_idle();
+  CHECK(big.capacity() == 0);
+  ByteBuffer next;
+  next.append("y");
+  CHECK(next.capacity() == ByteBuffer::kInitialCapacity);
+}
+
+TEST_CASE("the spare pool keeps at most kMaxSpareBlocks blocks, per thread") {
+  std::thread([] {
+    std::vector<ByteBuffer> buffers(ByteBuffer::kMaxSpareBlocks + 8);
+    for (auto& b : buffers) {
+      b.append("z");
+    }
+    std::vector<const char*> blocks;
+    for (auto& b : buffers) {
+      blocks.push_back(b.readable().data());
+      b.consume(1);
+      b.release_if_idle();
+    }
+    // Handed out last-returned first; the 8 returned past the cap were freed.
+    for (size_t i = 0; i < ByteBuffer::kMaxSpareBlocks; ++i) {
+      ByteBuffer b;
+      b.append("w");
+      CHECK(b.readable().data() == blocks[ByteBuffer::kMaxSpareBlocks - 1 - i]);
+      b.consume(1);
+      // b's block is freed at scope end (not released): the pool shrinks by one each turn.
+    }
+  }).join();
 }
