@@ -33,7 +33,7 @@ class ByteBuffer {
 
   void consume(size_t n) {
     read_ += n;
-    if (read_ == write_) {
+    if (read_ == write_ && !tail_lent_) {
       read_ = write_ = 0;
     }
   }
@@ -46,6 +46,21 @@ class ByteBuffer {
   }
   size_t free_space() const { return capacity_ - write_; }
   void commit(size_t n) { write_ += n; }
+  // Lends the free space at the end (at least `min_free` bytes, free_space() in all) to a
+  // writer the owning thread does not run, a single-shot io_uring receive, until
+  // give_back_tail. Meanwhile the buffer neither resets its positions when its bytes are
+  // consumed nor gives its block back, so the lent bytes stay where the writer puts them.
+  // REQUIRES: nothing else writes to the buffer while its tail is lent.
+  char* lend_tail(size_t min_free) {
+    char* tail = prepare(min_free);
+    tail_lent_ = true;
+    return tail;
+  }
+  // Ends the loan: the writer put `written` bytes at the lent address.
+  void give_back_tail(size_t written) {
+    tail_lent_ = false;
+    write_ += written;
+  }
   void append(std::string_view s) {
     if (s.empty()) {
       return;  // s.data() may be null, which memcpy must not get even for 0 bytes
@@ -63,7 +78,7 @@ class ByteBuffer {
   // Gives the storage back when empty: a standard block to this thread's spare pool, a
   // larger one (after a burst) to the allocator.
   void release_if_idle() {
-    if (!empty() || !data_) {
+    if (!empty() || !data_ || tail_lent_) {
       return;
     }
     if (capacity_ == kInitialCapacity) {
@@ -72,6 +87,7 @@ class ByteBuffer {
       data_.reset();
     }
     capacity_ = 0;
+    read_ = write_ = 0;
   }
 
  private:
@@ -113,6 +129,7 @@ class ByteBuffer {
   size_t capacity_ = 0;
   size_t read_ = 0;
   size_t write_ = 0;
+  bool tail_lent_ = false;
 };
 
 }  // namespace tessera::runtime

@@ -74,12 +74,9 @@ struct Connection {
   ByteBuffer in;                    // plain bytes to parse
   ByteBuffer wire_in;               // received bytes, when a receive transform exists
   std::unique_ptr<RecvTransform> recv_transform;
-  // Where the backend puts received bytes.
+  // Where the backend puts received bytes. A single-shot io_uring receive borrows its free
+  // space while in flight (ByteBuffer::lend_tail); multishot receives copy in on completion.
   ByteBuffer& recv_buffer() { return recv_transform ? wire_in : in; }
-  // A single-shot io_uring receive owns the free space of recv_buffer() while in flight
-  // (multishot receives copy in on completion and own nothing).
-  bool recv_busy_with_buffer() const { return recv_in_flight && recv_owns_buffer; }
-  bool recv_owns_buffer = false;
   ClientProtocol protocol = ClientProtocol::kResp;
   protocol::RespParser parser;
   std::unique_ptr<protocol::MemcacheParser> memcache_parser;  // memcached connections only
@@ -90,7 +87,7 @@ struct Connection {
   bool reading = false;        // a receive is armed
   bool read_ending = false;    // no more commands: waiting for an in-flight recv to finish
   bool read_closed = false;    // close record sent: nothing on the read side may run again
-  bool recv_in_flight = false; // io_uring: a recv SQE owns `in`'s free space
+  bool recv_in_flight = false; // io_uring: a recv SQE is armed
 
   // How replies to the commands parsed now are encoded (travels with each record).
   protocol::WireFormat reply_format() const {

@@ -141,10 +141,8 @@ void StageThread::parse_input(Connection* conn) {
       break;
     }
   }
-  if (!conn->recv_busy_with_buffer()) {
-    conn->in.release_if_idle();
-    conn->wire_in.release_if_idle();
-  }
+  conn->in.release_if_idle();  // kept while a single-shot receive borrows its tail
+  conn->wire_in.release_if_idle();
   conn->qbuf_bytes.store(conn->in.size(), std::memory_order_relaxed);
   conn->last_interaction_ms.store(now_ms_, std::memory_order_relaxed);
   backend_->enable_read(conn);
@@ -465,7 +463,8 @@ void StageThread::end_read_side(Connection* conn) {
   conn->read_ending = true;
   backend_->disable_read(conn);
   if (backend_->read_busy(conn)) {
-    // The in-flight recv owns conn->in; it completes promptly once the socket is shut.
+    // An armed recv may still write into conn->in or deliver; it completes promptly once
+    // the socket is shut.
     shutdown(conn->fd, SHUT_RD);
     return;
   }

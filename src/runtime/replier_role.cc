@@ -17,6 +17,24 @@
 #include "runtime/stage_thread.h"
 
 namespace tessera::runtime {
+namespace {
+
+// Input the client sent after its last command (after QUIT, a protocol error or a kill) is
+// still in the socket when the connection closes: close() would answer it with a reset, and a
+// reset throws away the replies still queued in the kernel. Reading and dropping it first
+// makes the close a FIN after the last reply, as Redis, which keeps reading a closing client
+// until it frees it, closes. Bounded: a client still sending after that gets the reset.
+void discard_unread_input(int fd) {
+  constexpr int kMaxReads = 64;
+  char scrap[16 * 1024];
+  for (int i = 0; i < kMaxReads; ++i) {
+    if (recv(fd, scrap, sizeof scrap, MSG_DONTWAIT) <= 0) {
+      return;
+    }
+  }
+}
+
+}  // namespace
 
 void StageThread::take_replies(ReplyBatch& batch) {
   for (const ReplyRecord& rec : batch.replies) {
@@ -213,6 +231,9 @@ void StageThread::maybe_finalize(Connection* conn) {
   }
   runtime_.registry().remove(conn->id);
   backend_->forget(conn);
+  if (!conn->write_failed) {
+    discard_unread_input(conn->fd);
+  }
   close(conn->fd);
   runtime_.counters().connected_clients.fetch_sub(1);
   delete conn;

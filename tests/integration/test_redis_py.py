@@ -742,6 +742,30 @@ def test_quit(server):
         assert c.read_until_closed(timeout=30) == b""
 
 
+@pytest.mark.parametrize("backend", ["epoll", "io_uring"])
+def test_quit_mid_pipeline_delivers_every_earlier_reply(server_factory, backend):
+    """Commands pipelined after QUIT are neither run nor answered, and every reply before it
+    arrives, then EOF, even while megabytes of replies are still queued when the server
+    closes: closing with the rest of the input unread would reset the connection and throw
+    the queued replies away."""
+    if IS_REDIS and backend != "epoll":
+        pytest.skip("Tessera backend flag")
+    srv = server_factory() if IS_REDIS else server_factory("--io-backend", backend)
+    value = b"q" * 100_000
+    with srv.raw() as c:
+        assert c.call("SET", "quit:big", value) == "OK"
+        after_quit = RespConn.encode("SET", "quit:after", "x") + RespConn.encode("SET", "quit:pad", b"p" * 30_000)
+        c.send(RespConn.encode("GET", "quit:big") * 64 + RespConn.encode("QUIT") + after_quit)
+        # Not a timing assertion: the pause lets the replies fill the socket buffers, so the
+        # server closes with replies still queued, which is what a reset would lose.
+        time.sleep(0.5)
+        got = c.read_until_closed(timeout=60)
+    assert len(got) == 64 * (len(value) + 11) + 5
+    assert got == (b"$100000\r\n" + value + b"\r\n") * 64 + b"+OK\r\n"
+    with srv.raw() as check:
+        assert check.call("EXISTS", "quit:after", "quit:pad") == 0
+
+
 def test_hello_resp2_and_resp3(server):
     with server.raw() as c:
         hello2 = c.call("HELLO", "2")
@@ -850,15 +874,30 @@ def test_multi_thread_topology(server_factory):
 
 
 @tessera_only
-@pytest.mark.parametrize("backend", ["epoll", "io_uring"])
-def test_io_backends(server_factory, backend):
-    srv = server_factory("--io-backend", backend)
+@pytest.mark.parametrize("backend", ["epoll", "io_uring", "io_uring-single-shot"])
+def test_io_backends(server_factory, monkeypatch, backend):
+    """Each receive path: epoll, io_uring multishot receives over buffer rings, and the
+    single-shot receives io_uring uses on kernels without buffer rings (forced here with
+    TESSERA_URING_BUFFER_RING=0). A multi-key workload, a 3 MiB value, and 2000-command
+    pipelines, sent split mid-command, far deeper than the in-flight cap, so reading pauses
+    and resumes while receives are armed."""
+    if backend == "io_uring-single-shot":
+        monkeypatch.setenv("TESSERA_URING_BUFFER_RING", "0")
+    srv = server_factory("--io-backend", backend.removesuffix("-single-shot"), "--client-max-inflight-commands", "8")
     c = srv.client()
     c.flushall()
     _multi_key_workload(c)
     v = b"\x00\r\n" * (1 << 20)
     c.set("big", v)
     assert c.get("big") == v
+    with srv.raw() as raw:
+        values = [b"%d-" % i * (i % 50 + 1) for i in range(2000)]
+        raw.send(b"".join(RespConn.encode("SET", f"deep{i}", values[i]) for i in range(2000)))
+        assert [raw.read_reply() for _ in range(2000)] == ["OK"] * 2000
+        request = b"".join(RespConn.encode("GET", f"deep{i}") for i in range(2000))
+        for at in range(0, len(request), 4093):  # split mid-command
+            raw.send(request[at:at + 4093])
+        assert [raw.read_reply() for _ in range(2000)] == values
     assert srv.ping_ok()
 
 

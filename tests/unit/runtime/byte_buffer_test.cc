@@ -1,10 +1,12 @@
 // ByteBuffer: append, consume and compaction keep the readable bytes; appending nothing
 // (an empty reply, whose view may have a null data pointer) is a no-op; an idle buffer lends
-// its block back, and the thread's spare pool hands out the most recent block first.
+// its block back, and the thread's spare pool hands out the most recent block first; a lent
+// tail stays where its writer puts it.
 #include "runtime/byte_buffer.h"
 
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -91,4 +93,28 @@ TEST_CASE("the spare pool keeps at most kMaxSpareBlocks blocks, per thread") {
       // b's block is freed at scope end (not released): the pool shrinks by one each turn.
     }
   }).join();
+}
+
+TEST_CASE("a lent tail keeps its place while the bytes before it are consumed") {
+  ByteBuffer b;
+  b.append("SET a 1\r\n");
+  char* tail = b.lend_tail(1024);  // a single-shot receive now owns the free space
+  b.consume(b.size());             // the parser consumes everything before the tail
+  b.release_if_idle();             // and may not take the block away
+  CHECK(b.capacity() == ByteBuffer::kInitialCapacity);
+  std::memcpy(tail, "GET a\r\n", 7);  // the receive completes
+  b.give_back_tail(7);
+  CHECK(b.readable() == "GET a\r\n");
+  b.consume(7);
+  CHECK(b.empty());
+  b.release_if_idle();
+  CHECK(b.capacity() == 0);
+}
+
+TEST_CASE("a loan that ends with nothing written leaves the buffer as it was") {
+  ByteBuffer b;
+  b.append("ab");
+  b.lend_tail(16);
+  b.give_back_tail(0);  // EOF or an error
+  CHECK(b.readable() == "ab");
 }
