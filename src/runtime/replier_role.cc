@@ -20,10 +20,12 @@ namespace tessera::runtime {
 namespace {
 
 // Input the client sent after its last command (after QUIT, a protocol error or a kill) is
-// still in the socket when the connection closes: close() would answer it with a reset, and a
-// reset throws away the replies still queued in the kernel. Reading and dropping it first
-// makes the close a FIN after the last reply, as Redis, which keeps reading a closing client
-// until it frees it, closes. Bounded: a client still sending after that gets the reset.
+// left in the socket once the read side has ended: close() would answer it with a reset, and
+// a reset throws away the replies still queued in the kernel. The replier reads and drops it
+// while the last replies leave (each send completion of a closing connection) and just before
+// the close, so the close is a FIN after the last reply and a client still sending is not
+// held up by a full window, as with Redis, which keeps reading a closing client until it
+// frees it. Bounded per call; input that arrives after the close still gets the reset.
 void discard_unread_input(int fd) {
   constexpr int kMaxReads = 64;
   char scrap[16 * 1024];
@@ -210,6 +212,9 @@ void StageThread::on_sent(Connection* conn) {
   }
   conn->omem_bytes.store(conn->out.size() + conn->sending.size(), std::memory_order_relaxed);
   if (conn->close_pending) {
+    if (!conn->write_failed) {
+      discard_unread_input(conn->fd);  // the read side has ended: the replier may read
+    }
     maybe_finalize(conn);
   }
 }
