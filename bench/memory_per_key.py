@@ -39,11 +39,15 @@ def recv_exact_count(sock, token, count, timeout=600):
     return count
 
 
-def resp_call(sock, *args):
-    out = b"*%d\r\n" % len(args) + b"".join(
+def resp_encode(*args):
+    """A RESP multibulk command; str arguments are UTF-8 encoded."""
+    return b"*%d\r\n" % len(args) + b"".join(
         b"$%d\r\n%s\r\n" % (len(a), a) for a in (x if isinstance(x, bytes) else x.encode()
                                                   for x in args))
-    sock.sendall(out)
+
+
+def resp_call(sock, *args):
+    sock.sendall(resp_encode(*args))
     sock.settimeout(60)
     buf = b""
     while True:

@@ -24,12 +24,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compare_redis import start_redis, start_tessera  # noqa: E402
+from memory_per_key import resp_encode as resp  # noqa: E402
 
 VALUE = b"v" * 100_000
-
-
-def resp(*args):
-    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
 
 
 def trial(port, trail):

@@ -33,9 +33,7 @@ class ByteBuffer {
 
   void consume(size_t n) {
     read_ += n;
-    if (read_ == write_ && !tail_lent_) {
-      read_ = write_ = 0;
-    }
+    rewind_if_drained();
   }
   // Free space at the end, at least `min_free` bytes (grows or compacts as needed).
   char* prepare(size_t min_free) {
@@ -60,6 +58,7 @@ class ByteBuffer {
   void give_back_tail(size_t written) {
     tail_lent_ = false;
     write_ += written;
+    rewind_if_drained();  // everything before the tail may have been consumed meanwhile
   }
   void append(std::string_view s) {
     if (s.empty()) {
@@ -87,10 +86,15 @@ class ByteBuffer {
       data_.reset();
     }
     capacity_ = 0;
-    read_ = write_ = 0;
   }
 
  private:
+  // Invariant: an empty buffer whose tail is not lent has both positions at 0.
+  void rewind_if_drained() {
+    if (read_ == write_ && !tail_lent_) {
+      read_ = write_ = 0;
+    }
+  }
   void make_room(size_t min_free) {
     size_t live = write_ - read_;
     if (read_ > 0 && capacity_ - live >= min_free && live <= capacity_ / 2) {

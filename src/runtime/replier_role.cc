@@ -212,9 +212,6 @@ void StageThread::on_sent(Connection* conn) {
   }
   conn->omem_bytes.store(conn->out.size() + conn->sending.size(), std::memory_order_relaxed);
   if (conn->close_pending) {
-    if (!conn->write_failed) {
-      discard_unread_input(conn->fd);  // the read side has ended: the replier may read
-    }
     maybe_finalize(conn);
   }
 }
@@ -228,7 +225,15 @@ void StageThread::on_send_error(Connection* conn, int err) {
 }
 
 void StageThread::maybe_finalize(Connection* conn) {
-  if (!conn->close_pending || conn->in_flush_list || backend_->write_busy(conn)) {
+  if (!conn->close_pending) {
+    return;
+  }
+  // The read side has ended, so the replier may read the socket: while the last replies
+  // leave (each send completion calls here) and just before the close.
+  if (!conn->write_failed) {
+    discard_unread_input(conn->fd);
+  }
+  if (conn->in_flush_list || backend_->write_busy(conn)) {
     return;
   }
   if (!conn->out.empty() && !conn->write_failed) {
@@ -236,9 +241,6 @@ void StageThread::maybe_finalize(Connection* conn) {
   }
   runtime_.registry().remove(conn->id);
   backend_->forget(conn);
-  if (!conn->write_failed) {
-    discard_unread_input(conn->fd);
-  }
   close(conn->fd);
   runtime_.counters().connected_clients.fetch_sub(1);
   delete conn;

@@ -118,3 +118,18 @@ TEST_CASE("a loan that ends with nothing written leaves the buffer as it was") {
   b.give_back_tail(0);  // EOF or an error
   CHECK(b.readable() == "ab");
 }
+
+TEST_CASE("a loan that ends with nothing written after every byte was consumed leaves a reusable buffer") {
+  ByteBuffer b;
+  b.append("PING\r\n");
+  b.lend_tail(64);
+  b.consume(b.size());  // positions kept: the tail is lent
+  b.give_back_tail(0);  // EOF: nothing written
+  CHECK(b.empty());
+  CHECK(b.free_space() == b.capacity());  // rewound: the whole block is free again
+  b.release_if_idle();
+  CHECK(b.capacity() == 0);
+  CHECK(b.free_space() == 0);  // positions back at 0, not past the end of no storage
+  b.append("GET k\r\n");
+  CHECK(b.readable() == "GET k\r\n");
+}
