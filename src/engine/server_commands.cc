@@ -4,6 +4,7 @@
 // registry itself.
 #include <sys/time.h>
 
+#include <algorithm>
 #include <string>
 
 #include "engine/command.h"
@@ -99,8 +100,49 @@ void write_command_docs(const CommandSpec& spec, protocol::ReplyWriter& out) {
   out.bulk(spec.group);
 }
 
-// COMMAND [COUNT | LIST | INFO [name ...] | DOCS [name ...] | HELP]; the parser has checked the
-// subcommand and its arity (kCommandSubcommands).
+// COMMAND GETKEYS <command> [arg ...]: the keys the call names (Redis 7.0's commandGetKeys,
+// with its checks in its order: unknown command, no key arguments, wrong arity).
+void command_getkeys(std::span<const std::string_view> call, protocol::ReplyWriter& out) {
+  const CommandSpec* spec = find_command(call[0]);
+  if (spec != nullptr && !spec->subcommands.empty() && call.size() > 1 &&
+      find_subcommand(*spec, call[1]) < 0) {
+    spec = nullptr;  // Redis looks the container's subcommand up, and finds none
+  }
+  if (spec == nullptr) {
+    out.error("ERR Invalid command specified");
+    return;
+  }
+  if (spec->first_key == 0 && spec->find_keys == nullptr) {
+    out.error("ERR The command has no key arguments");
+    return;
+  }
+  const auto argc = static_cast<int64_t>(call.size());
+  if ((spec->arity > 0 && spec->arity != argc) || argc < -spec->arity) {
+    out.error("ERR Invalid number of arguments specified for command");
+    return;
+  }
+  KeySpan span;
+  if (spec->find_keys != nullptr) {
+    span = spec->find_keys(call);
+  } else {
+    const int64_t last = spec->last_key < 0 ? argc + spec->last_key : spec->last_key;
+    span.first = static_cast<size_t>(spec->first_key);
+    span.last = static_cast<size_t>(std::max<int64_t>(last, 0));
+    span.step = static_cast<size_t>(spec->key_step);
+  }
+  if (span.empty() || span.first >= call.size() || span.last < span.first) {
+    out.error("ERR Invalid arguments specified for command");
+    return;
+  }
+  const size_t last = std::min(span.last, call.size() - 1);
+  out.array(static_cast<uint32_t>((last - span.first) / span.step + 1));
+  for (size_t i = span.first; i <= last; i += span.step) {
+    out.bulk(call[i]);
+  }
+}
+
+// COMMAND [COUNT | LIST | INFO [name ...] | DOCS [name ...] | GETKEYS command [arg ...] | HELP];
+// the parser has checked the subcommand and its arity (kCommandSubcommands).
 void command_command(CommandContext& ctx) {
   auto commands = all_commands();
   if (ctx.args.size() == 1) {
@@ -121,6 +163,7 @@ void command_command(CommandContext& ctx) {
         "    If no command names are given, documentation details for all", "    commands are returned.",
         "DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
         "    If no command names are given, documentation details for all", "    commands are returned.",
+        "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
     };
     write_help(ctx.reply, "command", kHelp);
   } else if (equals_nocase(sub, "count")) {
@@ -151,6 +194,8 @@ void command_command(CommandContext& ctx) {
         ctx.reply.null();  // Redis 7: a null bulk ($-1), not a null array
       }
     }
+  } else if (equals_nocase(sub, "getkeys")) {
+    command_getkeys(names, ctx.reply);
   } else if (equals_nocase(sub, "docs")) {
     std::vector<const CommandSpec*> found;
     if (names.empty()) {
@@ -241,7 +286,7 @@ void shutdown_command(CommandContext& ctx) {
 constexpr uint32_t kLocalFlags = kFast | kLoading | kStale;
 
 // The subcommands supported, with Redis 7's arities (the parser checks them).
-constexpr Subcommand kCommandSubcommands[] = {{"count", 2}, {"docs", -2}, {"info", -2}, {"list", -2}, {"help", 2}};
+constexpr Subcommand kCommandSubcommands[] = {{"count", 2}, {"docs", -2}, {"info", -2}, {"list", -2}, {"getkeys", -4}, {"help", 2}};
 constexpr Subcommand kConfigSubcommands[] = {{"get", -3}, {"set", -4}, {"resetstat", 2}, {"help", 2}};
 
 const CommandSpec kServerCommands[] = {

@@ -652,7 +652,8 @@ def test_info_config_time_command(r, server):
 
 @pytest.mark.parametrize("container,lines", [
     ("CONFIG", ["GET <pattern>", "SET <directive> <value>", "RESETSTAT"]),
-    ("COMMAND", ["(no subcommand)", "COUNT", "LIST", "INFO [<command-name> ...]", "DOCS [<command-name> ...]"]),
+    ("COMMAND", ["(no subcommand)", "COUNT", "LIST", "INFO [<command-name> ...]", "DOCS [<command-name> ...]",
+                 "GETKEYS <full-command>"]),
     ("CLIENT", ["GETNAME", "ID", "KILL <ip:port>", "KILL <option> <value> [<option> <value> [...]]", "SETNAME <name>"]),
 ])
 def test_help_of_container_commands(server, r, container, lines):
@@ -676,6 +677,27 @@ def test_config_set_persistence_off(r):
     if not IS_REDIS:
         assert err_of(r.config_set, "save", "3600 1") == \
             "CONFIG SET failed (possibly related to argument 'save') - argument must be \"\" (Tessera does not persist data)"
+
+
+def test_command_getkeys(server):
+    """Redis 7.0's commandGetKeys: the keys of a call from the key positions, and its errors in
+    its order (unknown command, no key arguments, the call's arity)."""
+    with server.raw() as c:
+        def getkeys(*call):
+            reply = c.call("COMMAND", "GETKEYS", *call)
+            return str(reply) if isinstance(reply, RespError) else reply
+        assert getkeys("SET", "a", "b", "EX", "10") == [b"a"]
+        assert getkeys("mset", "a", "1", "b", "2") == [b"a", b"b"]
+        assert getkeys("DEL", "a", "b", "c") == [b"a", b"b", b"c"]
+        assert getkeys("RENAME", "a", "b") == [b"a", b"b"]
+        assert getkeys("GETEX", "a", "PERSIST") == [b"a"]
+        assert getkeys("nosuch", "x") == "ERR Invalid command specified"
+        assert getkeys("CONFIG", "nosuch") == "ERR Invalid command specified"
+        assert getkeys("PING", "x") == "ERR The command has no key arguments"
+        assert getkeys("CONFIG", "GET", "x") == "ERR The command has no key arguments"
+        assert getkeys("SET", "a") == "ERR Invalid number of arguments specified for command"
+        assert getkeys("MSETNX", "a") == "ERR Invalid number of arguments specified for command"
+        assert getkeys("GET") == "ERR wrong number of arguments for 'command|getkeys' command"
 
 
 def test_subcommand_arity_errors_and_unknown_command_info(server, r):
