@@ -145,7 +145,8 @@ void scan_command(CommandContext& ctx) {
       });
     } while (inner != 0 && (inner & ~kCursorShardMask) <= start);
   }
-  reply_scan_page(ctx.reply, inner & ~kCursorShardMask, ctx.shard->id(), ctx.shard->count(), keys);
+  reply_scan_page(ctx.reply, inner & ~kCursorShardMask, ctx.shard->id(), ctx.shard->next_shard_with_keys(ctx.db),
+                  ctx.shard->count(), keys);
 }
 
 // A per-thread splitmix64 stream for RANDOMKEY (quality need only be "uniform-ish").

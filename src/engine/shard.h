@@ -26,9 +26,20 @@ struct ShardStats {
   void count(MemcacheCounter counter) { ++memcache[static_cast<size_t>(counter)]; }
 };
 
+// What a shard may learn of the others: whether one may hold keys of a database, from the
+// key counts each worker publishes after its passes (the runtime implements it). A shard
+// that may hold keys is reported as such; one reported empty held none when it last
+// published, which it does before the replies of that pass leave.
+class ShardDirectory {
+ public:
+  virtual ~ShardDirectory() = default;
+  virtual bool may_hold_keys(uint32_t shard, int db) const = 0;
+};
+
 class Shard {
  public:
-  Shard(uint32_t id, uint32_t count) : id_(id), count_(count) {}
+  Shard(uint32_t id, uint32_t count, const ShardDirectory* directory = nullptr)
+      : id_(id), count_(count), directory_(directory) {}
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
 
@@ -45,6 +56,16 @@ class Shard {
   }
   // Null if the database was never used on this shard.
   core::KeyTable* db_if_exists(int index) { return dbs_[static_cast<size_t>(index)].get(); }
+
+  // The first shard after this one that may hold keys of `db`, or count() if none does.
+  // Without a directory every shard may.
+  uint32_t next_shard_with_keys(int db) const {
+    uint32_t next = id_ + 1;
+    while (directory_ != nullptr && next < count_ && !directory_->may_hold_keys(next, db)) {
+      ++next;
+    }
+    return next;
+  }
 
   ShardStats& stats() { return stats_; }
 
@@ -72,6 +93,7 @@ class Shard {
  private:
   uint32_t id_;
   uint32_t count_;
+  const ShardDirectory* directory_;
   std::array<std::unique_ptr<core::KeyTable>, kDatabases> dbs_;
   ShardStats stats_;
   TableRegistry tables_;

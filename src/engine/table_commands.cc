@@ -412,7 +412,8 @@ void scan_command(CommandContext& ctx) {
   std::vector<std::string_view> keys;
   uint64_t inner = table->rows.scan(*cursor >> kCursorShardBits, count, ctx.now_ms,
                                     [&](uint32_t, std::string_view key) { keys.push_back(key); });
-  reply_scan_page(ctx.reply, inner << kCursorShardBits, ctx.shard->id(), ctx.shard->count(), keys);
+  reply_scan_page(ctx.reply, inner << kCursorShardBits, ctx.shard->id(), ctx.shard->id() + 1, ctx.shard->count(),
+                  keys);
 }
 
 // ---- INSERT ----

@@ -40,7 +40,7 @@ struct Topology {
   size_t ring_capacity = 4096;
 };
 
-class Runtime {
+class Runtime final : public engine::ShardDirectory {
  public:
   Runtime(const Topology& topology, engine::ServerView& server);
   ~Runtime();
@@ -67,6 +67,10 @@ class Runtime {
   ConnectionRegistry& registry() { return registry_; }
   engine::ServerView& server() { return server_; }
   ShardGauges& gauges(uint32_t worker) { return gauges_[worker]; }
+  // engine::ShardDirectory, from the key counts the workers publish (ShardGauges).
+  bool may_hold_keys(uint32_t shard, int db) const override {
+    return gauges_[shard].keys[db].load(std::memory_order_relaxed) != 0;
+  }
   // INFO's used_memory: the bytes the workers last published for their tables, summed.
   int64_t used_memory() const;
   TicketBoard& tickets() { return tickets_; }

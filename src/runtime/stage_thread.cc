@@ -39,7 +39,7 @@ StageThread::~StageThread() {
 }
 
 void StageThread::host_worker(uint32_t worker_index, uint32_t worker_count) {
-  shard_ = std::make_unique<engine::Shard>(worker_index, worker_count);
+  shard_ = std::make_unique<engine::Shard>(worker_index, worker_count, &runtime_);
 }
 
 void StageThread::create_inbound_rings(uint32_t thread_count, size_t capacity) {

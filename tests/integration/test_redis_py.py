@@ -431,6 +431,28 @@ def test_scan_with_deletes_during_iteration(r):
     assert {f"stay:{i}".encode() for i in range(1000)} <= seen
 
 
+def test_scan_of_a_sparse_keyspace_ends_without_empty_pages(server_factory):
+    """A scan finishes as soon as no shard has keys left for it: SCAN 0 of an empty database
+    answers cursor 0, as Redis's does, and a single key takes at most two calls (the first
+    shard's page, then the key's shard), whichever of the four shards holds it."""
+    srv = server_factory() if IS_REDIS else server_factory("--workers", "4")
+    r = srv.client()
+    assert r.scan(0) == (0, [])
+    for i in range(8):
+        r.set(f"only:{i}", "v")
+        calls, cursor, seen = 0, 0, []
+        while True:  # bounded: two calls at most, asserted below
+            cursor, keys = r.scan(cursor)
+            calls += 1
+            seen += keys
+            if cursor == 0 or calls > 2:
+                break
+        assert (cursor, seen) == (0, [f"only:{i}".encode()])
+        r.delete(f"only:{i}")
+    r.set("in-db-0", "v")  # other databases' keys do not count
+    assert srv.client(db=1).scan(0) == (0, [])
+
+
 def test_flushdb_flushall_select(server):
     a = server.client(db=0)
     b = server.client(db=1)

@@ -141,6 +141,25 @@ TEST_CASE("SCAN cursor encodes the shard in its low byte") {
   CHECK(middle.elems[0].str == "2");
 }
 
+TEST_CASE("SCAN skips the shards that hold no keys of its database") {
+  TestServer s(3);
+  CHECK(s.run({"scan", "0"}) == R"(["0", []])");  // an empty database: done at once, as Redis's
+  std::string in_shard[3];
+  for (int i = 0; in_shard[0].empty() || in_shard[2].empty(); ++i) {
+    std::string key = "k" + std::to_string(i);
+    in_shard[s.shard_of(key)] = key;
+  }
+  s.call({"set", in_shard[2], "v"});
+  CHECK(s.run({"scan", "0"}) == R"(["2", []])");  // shard 1 is empty too: straight to shard 2
+  CHECK(s.run({"scan", "2"}) == R"(["0", [")" + in_shard[2] + R"("]])");
+  s.call({"set", in_shard[0], "v"});
+  s.db = 1;
+  s.call({"set", in_shard[2], "v"});  // another database's keys do not count
+  s.db = 0;
+  s.call({"del", in_shard[2]});
+  CHECK(s.run({"scan", "0"}) == R"(["0", [")" + in_shard[0] + R"("]])");
+}
+
 TEST_CASE("SCAN keeps reporting every key while the table grows") {
   TestServer s;
   for (int i = 0; i < 200; ++i) {
