@@ -133,9 +133,12 @@ std::string ServerState::info_text(std::span<const std::string> sections) {
         "used_memory:{}\r\nused_memory_human:{}\r\nused_memory_rss:{}\r\nused_memory_rss_human:{}\r\n"
         "used_memory_peak:{}\r\nused_memory_peak_human:{}\r\nused_memory_dataset:{}\r\n"
         "total_system_memory:{}\r\ntotal_system_memory_human:{}\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\n"
-        "maxmemory_policy:noeviction\r\nmem_allocator:libc\r\n",
+        "maxmemory_policy:noeviction\r\nmem_fragmentation_ratio:{:.2f}\r\nmem_fragmentation_bytes:{}\r\n"
+        "mem_allocator:libc\r\n",
         data_bytes, bytes_to_human(data_bytes), rss, bytes_to_human(rss), peak, bytes_to_human(peak), data_bytes,
-        system, bytes_to_human(system));
+        system, bytes_to_human(system),
+        // Redis's rss / used_memory; with no data yet there is nothing to divide by.
+        data_bytes > 0 ? static_cast<double>(rss) / static_cast<double>(data_bytes) : 0.0, rss - data_bytes);
   }
   if (wants(sections, "persistence", true)) {
     header("Persistence");  // nothing is persisted: never loading, never saving

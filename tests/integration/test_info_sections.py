@@ -4,7 +4,7 @@ check, cluster detection, CPU), and ROLE. Everything here also passes with TESSE
 
 import re
 
-from conftest import wait_until
+from conftest import IS_REDIS, wait_until
 
 # Redis 7.0's default sections, in order; Tessera has all of these (Redis adds Modules).
 DEFAULT_SECTIONS = ["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Errorstats",
@@ -88,6 +88,11 @@ def test_memory_fields_and_peak(r):
         assert loaded[field] > 0, field
         assert abs(from_human(loaded[field + "_human"]) - loaded[field]) <= loaded[field] * 0.01 + 1, field
     assert loaded["used_memory_peak"] >= loaded["used_memory"]
+    assert loaded["mem_fragmentation_ratio"] > 0
+    if not IS_REDIS:  # Redis divides figures of its last cron run; Tessera those of this INFO
+        ratio = loaded["used_memory_rss"] / loaded["used_memory"]
+        assert abs(loaded["mem_fragmentation_ratio"] - ratio) <= 0.006, (loaded, ratio)
+        assert loaded["mem_fragmentation_bytes"] == loaded["used_memory_rss"] - loaded["used_memory"]
     r.flushall()
     after = r.info("memory")
     assert after["used_memory"] < loaded["used_memory"]
