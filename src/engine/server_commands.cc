@@ -217,7 +217,7 @@ void command_command(CommandContext& ctx) {
   }
 }
 
-// CONFIG GET pattern ... | SET name value ... | RESETSTAT | HELP; the parser has checked the
+// CONFIG GET pattern ... | SET name value ... | RESETSTAT | REWRITE | HELP; the parser has checked the
 // subcommand and its arity (kConfigSubcommands).
 void config_command(CommandContext& ctx) {
   std::string_view sub = ctx.args[1];
@@ -226,6 +226,7 @@ void config_command(CommandContext& ctx) {
         "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
         "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
         "RESETSTAT", "    Reset statistics reported by the INFO command.",
+        "REWRITE", "    Rewrite the configuration file.",
     };
     write_help(ctx.reply, "config", kHelp);
   } else if (equals_nocase(sub, "get")) {
@@ -236,6 +237,13 @@ void config_command(CommandContext& ctx) {
       return;
     }
     std::string error = ctx.server->config_set(ctx.args.subspan(2));
+    if (error.empty()) {
+      ctx.reply.ok();
+    } else {
+      ctx.reply.error(error);
+    }
+  } else if (equals_nocase(sub, "rewrite")) {
+    std::string error = ctx.server->config_rewrite();
     if (error.empty()) {
       ctx.reply.ok();
     } else {
@@ -287,7 +295,7 @@ constexpr uint32_t kLocalFlags = kFast | kLoading | kStale;
 
 // The subcommands supported, with Redis 7's arities (the parser checks them).
 constexpr Subcommand kCommandSubcommands[] = {{"count", 2}, {"docs", -2}, {"info", -2}, {"list", -2}, {"getkeys", -4}, {"help", 2}};
-constexpr Subcommand kConfigSubcommands[] = {{"get", -3}, {"set", -4}, {"resetstat", 2}, {"help", 2}};
+constexpr Subcommand kConfigSubcommands[] = {{"get", -3}, {"set", -4}, {"resetstat", 2}, {"rewrite", 2}, {"help", 2}};
 
 const CommandSpec kServerCommands[] = {
     {"ping", -1, kLocalFlags, Routing::kLocal, Join::kNone, 0, 0, 0, ping_command, "connection", "1.0.0",

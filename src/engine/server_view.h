@@ -51,6 +51,8 @@ class ServerView {
   virtual void config_get(std::span<const std::string_view> patterns, protocol::ReplyWriter& out) = 0;
   // CONFIG SET key value [key value ...]: empty on success, else the Redis error text.
   virtual std::string config_set(std::span<const std::string_view> args) = 0;
+  // CONFIG REWRITE: empty on success, else the Redis error text.
+  virtual std::string config_rewrite() = 0;
   virtual void reset_stats() = 0;
 
   // INFO's text for the sections named (lower case, as Redis 7.0 takes them: any number,

@@ -12,6 +12,7 @@
 #include "runtime/connection.h"
 #include "runtime/runtime.h"
 #include "runtime/stage_thread.h"
+#include "server/config_rewrite.h"
 
 namespace tessera::server {
 
@@ -80,6 +81,17 @@ std::string ServerState::config_set(std::span<const std::string_view> args) {
     return *error;
   }
   apply_limits(config_);
+  return {};
+}
+
+std::string ServerState::config_rewrite() {
+  std::lock_guard lock(config_mutex_);
+  if (config_.config_file.empty()) {
+    return "ERR The server is running without a config file";
+  }
+  if (auto error = rewrite_config_file(config_.config_file, config_)) {
+    return "ERR Rewriting config file: " + *error;
+  }
   return {};
 }
 

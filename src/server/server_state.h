@@ -28,6 +28,7 @@ class ServerState final : public engine::ServerView {
 
   void config_get(std::span<const std::string_view> patterns, protocol::ReplyWriter& out) override;
   std::string config_set(std::span<const std::string_view> args) override;
+  std::string config_rewrite() override;
   void reset_stats() override;
   std::string info_text(std::span<const std::string> sections) override;
   std::string client_list(uint64_t only_id) override;

@@ -23,6 +23,7 @@ class FakeServer : public engine::ServerView {
  public:
   void config_get(std::span<const std::string_view>, protocol::ReplyWriter& out) override { out.map(0); }
   std::string config_set(std::span<const std::string_view>) override { return "ERR not here"; }
+  std::string config_rewrite() override { return "ERR not here"; }
   void reset_stats() override {}
   std::string info_text(std::span<const std::string>) override { return "# Server\r\n"; }
   std::string client_list(uint64_t) override { return ""; }
