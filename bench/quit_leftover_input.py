@@ -6,10 +6,11 @@ Each trial opens one connection, and a sender thread writes 64 x (SET k <100 KB>
 the server closes. Every reply before QUIT must arrive, then EOF. A server that closes the
 socket with the client's leftover input unread answers it with a reset, and the reset throws
 away replies still queued in the kernel: the trial counts as lost. Redis reads a closing
-client until it frees it; Tessera drains leftover input while the last replies leave and just
-before the close (docs/architecture.md, close lifecycle). Input arriving after the close still
-gets the reset, so large TRAIL values can lose on any server. Not a test: the outcome depends
-on timing.
+client until it frees it; Tessera drains leftover input while the last replies leave, then
+lingers: write side shut, input read and dropped until the client closes its end or 2 s pass
+(docs/architecture.md, close lifecycle). Input arriving after a close without lingering gets
+the reset, so large TRAIL values can lose on such a server. Not a test: the outcome depends on
+timing (tests/integration/test_redis_py.py has the 8 MB case as a test).
 
   /usr/bin/python3 bench/quit_leftover_input.py            (all servers below)
 Environment: TRAIL="4 10 20" (100 KB SETs after QUIT), TRIALS=5,

@@ -463,9 +463,10 @@ void StageThread::end_read_side(Connection* conn) {
   conn->read_ending = true;
   backend_->disable_read(conn);
   if (backend_->read_busy(conn)) {
-    // An armed recv may still write into conn->in or deliver; it completes promptly once
-    // the socket is shut.
-    shutdown(conn->fd, SHUT_RD);
+    // An armed receive may still write into conn->in or deliver: disable_read cancelled it,
+    // and its completion finishes the read side (on_recv). The socket is not shut for
+    // reading: the replier keeps reading it while it lingers (lingering_close.h), and Linux
+    // answers input to a socket shut both ways with a reset.
     return;
   }
   finish_read_side(conn);

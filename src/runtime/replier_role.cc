@@ -7,34 +7,26 @@
 //
 // Output limits: client-output-buffer-limit (hard, and soft for N seconds) disconnects a
 // client that does not read; its later replies are dropped, never buffered.
+//
+// Closing: once a closing connection's last reply has left, its socket lingers on this
+// thread, write side shut, until the client closes its end (lingering_close.h).
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "engine/reply_join.h"
 #include "protocol/wire_format.h"
 #include "runtime/connection.h"
+#include "runtime/lingering_close.h"
 #include "runtime/runtime.h"
 #include "runtime/stage_thread.h"
 
 namespace tessera::runtime {
 namespace {
 
-// Input the client sent after its last command (after QUIT, a protocol error or a kill) is
-// left in the socket once the read side has ended: close() would answer it with a reset, and
-// a reset throws away the replies still queued in the kernel. The replier reads and drops it
-// while the last replies leave (each send completion of a closing connection) and just before
-// the close, so the close is a FIN after the last reply and a client still sending is not
-// held up by a full window, as with Redis, which keeps reading a closing client until it
-// frees it. Bounded per call; input that arrives after the close still gets the reset.
-void discard_unread_input(int fd) {
-  constexpr int kMaxReads = 64;
-  char scrap[16 * 1024];
-  for (int i = 0; i < kMaxReads; ++i) {
-    if (recv(fd, scrap, sizeof scrap, MSG_DONTWAIT) <= 0) {
-      return;
-    }
-  }
-}
+// While a closing connection's last replies leave (each send completion calls
+// maybe_finalize), input the client sent after its last command is read and dropped, so it
+// is not held up by a full window (lingering_close.h has the why).
+constexpr size_t kDrainWhileSending = 1024 * 1024;
 
 }  // namespace
 
@@ -229,9 +221,9 @@ void StageThread::maybe_finalize(Connection* conn) {
     return;
   }
   // The read side has ended, so the replier may read the socket: while the last replies
-  // leave (each send completion calls here) and just before the close.
+  // leave (each send completion calls here), then while the socket lingers.
   if (!conn->write_failed) {
-    discard_unread_input(conn->fd);
+    drain_input(conn->fd, kDrainWhileSending);
   }
   if (conn->in_flush_list || backend_->write_busy(conn)) {
     return;
@@ -241,7 +233,14 @@ void StageThread::maybe_finalize(Connection* conn) {
   }
   runtime_.registry().remove(conn->id);
   backend_->forget(conn);
-  close(conn->fd);
+  if (conn->write_failed || conn->kill_requested.load(std::memory_order_relaxed)) {
+    // Nothing left to deliver, or cut off (output limit, CLIENT KILL, shutdown): closed now,
+    // as Redis does. A killed socket may be shut for reading, and lingering on it would
+    // answer the client's input with a reset anyway.
+    close(conn->fd);
+  } else {
+    lingering_.start(conn->fd, now_ms_);
+  }
   runtime_.counters().connected_clients.fetch_sub(1);
   delete conn;
 }

@@ -159,6 +159,9 @@ int StageThread::park_timeout_ms(int64_t now_ms) const {
   if (shard_) {
     deadline = deadline < 0 ? next_expire_ms_ : std::min(deadline, next_expire_ms_);
   }
+  if (!lingering_.empty()) {
+    deadline = deadline < 0 ? next_linger_poll_ms_ : std::min(deadline, next_linger_poll_ms_);
+  }
   if (deadline < 0) {
     return -1;
   }
@@ -283,6 +286,10 @@ ReplyBatch& StageThread::reply_batch_for(uint32_t replier) {
 }
 
 void StageThread::run_timers(int64_t now_ms) {
+  if (!lingering_.empty() && now_ms >= next_linger_poll_ms_) {
+    next_linger_poll_ms_ = now_ms + LingeringSockets::kPollIntervalMs;
+    lingering_.poll(now_ms);
+  }
   if (parser_index_ >= 0 && now_ms >= next_idle_check_ms_) {
     next_idle_check_ms_ = now_ms + kIdleCheckIntervalMs;
     close_idle_connections(now_ms);

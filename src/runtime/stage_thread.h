@@ -26,6 +26,7 @@
 #include "runtime/client_protocol.h"
 #include "runtime/command_stats.h"
 #include "runtime/io_backend.h"
+#include "runtime/lingering_close.h"
 #include "runtime/messages.h"
 #include "runtime/doorbell.h"
 #include "runtime/runtime_state.h"
@@ -218,6 +219,9 @@ class StageThread final : public IoHandler {
   int active_source_ = -1;            // the inbox whose ticketed record we arrived at
   int64_t next_expire_ms_ = 0;
   int64_t next_idle_check_ms_ = 0;
+  // Replier: sockets closed after their last reply, read until the client closes its end.
+  LingeringSockets lingering_;
+  int64_t next_linger_poll_ms_ = 0;
   static constexpr int64_t kIdleCheckIntervalMs = 1000;
   static constexpr int kStopPollMs = 10;  // while stopping: how often to re-check
   int64_t now_ms_ = 0;

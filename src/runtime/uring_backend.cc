@@ -116,8 +116,9 @@ class UringBackend final : public IoBackend {
   }
   void disable_read(Connection* conn) override {
     conn->reading = false;
-    if (buffer_ring_ != nullptr && conn->recv_in_flight) {
-      // A multishot receive keeps delivering: cancel it (it then ends with -ECANCELED).
+    if (conn->recv_in_flight) {
+      // A multishot receive keeps delivering, and a single-shot one waits for input: cancel
+      // either (it then ends with -ECANCELED, or completes with what it had).
       io_uring_sqe* sqe = get_sqe();
       io_uring_prep_cancel64(sqe, reinterpret_cast<uint64_t>(conn) | kOpRecv, 0);
       io_uring_sqe_set_data64(sqe, kOpCancel);

@@ -5,6 +5,7 @@ sockets (HELLO 3) with the small parser in conftest.RespConn.
 """
 
 import socket
+import threading
 import time
 
 import pytest
@@ -831,6 +832,39 @@ def test_quit_mid_pipeline_delivers_every_earlier_reply(server_factory, backend)
     assert got == (b"$100000\r\n" + value + b"\r\n") * 64 + b"+OK\r\n"
     with srv.raw() as check:
         assert check.call("EXISTS", "quit:after", "quit:pad") == 0
+
+
+@pytest.mark.parametrize("backend", ["epoll", "io_uring", "io_uring-single-shot"])
+def test_replies_before_quit_survive_megabytes_sent_after_it(server_factory, monkeypatch, backend):
+    """A client still sending after QUIT (8 MB here, from a thread of its own) gets every
+    reply owed before it, then EOF, never a reset: the server keeps reading and dropping its
+    input until it closes its end (a lingering close), so nothing it sends after the server
+    is done reaches a closed socket."""
+    if IS_REDIS and backend != "epoll":
+        pytest.skip("Tessera backend flag")
+    if backend == "io_uring-single-shot":
+        monkeypatch.setenv("TESSERA_URING_BUFFER_RING", "0")
+    srv = server_factory() if IS_REDIS else server_factory("--io-backend", backend.split("-")[0])
+    value = b"q" * 100_000
+    with srv.raw() as c:
+        assert c.call("SET", "linger:big", value) == "OK"
+        trailing = RespConn.encode("SET", "linger:after", b"t" * 100_000) * 80
+
+        def send():
+            try:
+                c.send(RespConn.encode("GET", "linger:big") * 64 + RespConn.encode("QUIT") + trailing)
+            except OSError:
+                pass  # the client closed its end first (the assertions below say why)
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        got = c.read_until_closed(timeout=60)
+        sender.join(timeout=60)
+        assert not sender.is_alive()
+    assert len(got) == 64 * (len(value) + 11) + 5
+    assert got == (b"$100000\r\n" + value + b"\r\n") * 64 + b"+OK\r\n"
+    with srv.raw() as check:
+        assert check.call("EXISTS", "linger:after") == 0
 
 
 def test_hello_resp2_and_resp3(server):
