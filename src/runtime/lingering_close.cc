@@ -63,7 +63,7 @@ LingeringSockets::~LingeringSockets() {
 
 void LingeringSockets::start(int fd, int64_t now_ms) {
   shutdown(fd, SHUT_WR);  // the FIN follows the last reply
-  if (sockets_.size() >= kMaxSockets || drain_input(fd, kMaxDrainBytes) == DrainResult::kEnded) {
+  if (sockets_.size() >= max_sockets_ || drain_input(fd, kMaxDrainBytes) == DrainResult::kEnded) {
     close(fd);
     return;
   }

@@ -12,6 +12,7 @@
 // Thread safety: a LingeringSockets belongs to one replier thread.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -28,19 +29,26 @@ class LingeringSockets {
  public:
   static constexpr int64_t kMaxLingerMs = 2000;
   static constexpr int64_t kPollIntervalMs = 50;
-  // Beyond this many per thread a socket is closed at once, as without lingering: a client
-  // cannot pin an unbounded number of descriptors by closing connections after QUIT.
-  static constexpr size_t kMaxSockets = 1024;
+  // Sockets lingering in the whole process, at most, shared out among the repliers (each
+  // keeps at least kMinPerThread). Beyond its share a thread closes at once, as without
+  // lingering: clients cannot pin an unbounded number of descriptors by closing connections
+  // after QUIT, and the open-files limit reserves this many (server/open_files.h).
+  static constexpr size_t kProcessBudget = 256;
+  static constexpr size_t kMinPerThread = 16;
+  static size_t per_thread(size_t repliers) {
+    return repliers == 0 ? kProcessBudget : std::max(kMinPerThread, kProcessBudget / repliers);
+  }
   // Per poll and socket; the client's window closes while more waits (it is not lost).
   static constexpr size_t kMaxDrainBytes = 4 * 1024 * 1024;
 
-  LingeringSockets() = default;
+  explicit LingeringSockets(size_t max_sockets = kProcessBudget) : max_sockets_(max_sockets) {}
+  void set_max_sockets(size_t max_sockets) { max_sockets_ = max_sockets; }
   LingeringSockets(const LingeringSockets&) = delete;
   LingeringSockets& operator=(const LingeringSockets&) = delete;
   ~LingeringSockets();  // closes whatever still lingers
 
   // Takes `fd`, whose last reply has been handed to the kernel: shuts its write side and
-  // closes it now if the client is already gone (or kMaxSockets linger), else keeps it.
+  // closes it now if the client is already gone (or max_sockets linger), else keeps it.
   void start(int fd, int64_t now_ms);
   // Drains every lingering socket; closes those the client closed and those past their time.
   void poll(int64_t now_ms);
@@ -52,6 +60,7 @@ class LingeringSockets {
     int fd;
     int64_t close_at_ms;
   };
+  size_t max_sockets_;
   std::vector<Socket> sockets_;
 };
 

@@ -48,7 +48,7 @@ Runtime::Runtime(const Topology& topology, engine::ServerView& server)
     threads_[worker_thread_[i]]->host_worker(i, topology_.workers);
   }
   for (uint32_t i = 0; i < topology_.repliers; ++i) {
-    threads_[replier_thread_[i]]->host_replier(i);
+    threads_[replier_thread_[i]]->host_replier(i, topology_.repliers);
   }
 }
 

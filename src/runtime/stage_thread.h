@@ -50,7 +50,10 @@ class StageThread final : public IoHandler {
   // Role assignment, before start().
   void host_parser(uint32_t parser_index) { parser_index_ = static_cast<int>(parser_index); }
   void host_worker(uint32_t worker_index, uint32_t worker_count);
-  void host_replier(uint32_t replier_index) { replier_index_ = static_cast<int>(replier_index); }
+  void host_replier(uint32_t replier_index, uint32_t replier_count) {
+    replier_index_ = static_cast<int>(replier_index);
+    lingering_.set_max_sockets(LingeringSockets::per_thread(replier_count));
+  }
   void add_listener(int fd, ClientProtocol protocol) { listeners_.push_back(Listener{fd, protocol}); }
 
   void start();

@@ -16,6 +16,7 @@
 #include "runtime/runtime.h"
 #include "server/config.h"
 #include "server/listener.h"
+#include "server/open_files.h"
 #include "server/server_state.h"
 #include "server/topology.h"
 #include "server/version.h"
@@ -69,8 +70,18 @@ int run(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   runtime::Topology topology = server::choose_topology(config, std::thread::hardware_concurrency());
+  const int64_t reserved_fds = server::reserved_descriptors(topology);
+  const server::OpenFilesOutcome files = server::raise_open_files_limit(config.maxclients, reserved_fds);
+  for (const std::string& message : files.messages) {
+    fmt::print(stderr, "tessera: {}\n", message);
+  }
+  if (files.too_low) {
+    return 1;
+  }
+  config.maxclients = files.maxclients;
   int listen_fd = server::open_listener(config.bind, config.port, config.tcp_backlog);
   server::ServerState state(config);
+  state.set_reserved_descriptors(reserved_fds);
   runtime::Runtime rt(topology, state);
   state.attach(rt);
   rt.add_listener(listen_fd, runtime::ClientProtocol::kResp);

@@ -13,6 +13,7 @@
 #include "runtime/runtime.h"
 #include "runtime/stage_thread.h"
 #include "server/config_rewrite.h"
+#include "server/open_files.h"
 
 namespace tessera::server {
 
@@ -77,9 +78,24 @@ void ServerState::config_get(std::span<const std::string_view> patterns, protoco
 
 std::string ServerState::config_set(std::span<const std::string_view> args) {
   std::lock_guard lock(config_mutex_);
-  if (auto error = server::config_set(config_, args)) {
+  Config changed = config_;
+  if (auto error = server::config_set(changed, args)) {
     return *error;
   }
+  if (changed.maxclients > config_.maxclients) {
+    // Redis 7.0's updateMaxclients: the open-files limit must follow, or the change fails.
+    const OpenFilesOutcome files = raise_open_files_limit(changed.maxclients, reserved_descriptors_);
+    for (const std::string& message : files.messages) {
+      fmt::print(stderr, "tessera: {}\n", message);
+    }
+    if (files.maxclients < changed.maxclients) {
+      return fmt::format(
+          "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to "
+          "handle the specified number of clients, try with {}",
+          std::max<int64_t>(files.maxclients, 0));
+    }
+  }
+  config_ = std::move(changed);
   apply_limits(config_);
   return {};
 }

@@ -37,6 +37,9 @@ class ServerState final : public engine::ServerView {
   void request_shutdown() override;
   int64_t now_ms() override;
   engine::MemcacheStats memcache_stats(std::string_view group) override;
+  // Descriptors the server keeps besides its clients (open_files.h): what CONFIG SET
+  // maxclients must leave room for when it raises the open-files limit. Set by main.
+  void set_reserved_descriptors(int64_t n) { reserved_descriptors_ = n; }
   // The memcached port actually bound (for `stats settings`); set by main after binding.
   void set_memcached_port(int port) { memcached_port_ = port; }
 
@@ -54,6 +57,7 @@ class ServerState final : public engine::ServerView {
 
   std::mutex config_mutex_;
   Config config_;
+  int64_t reserved_descriptors_ = 0;
   runtime::Runtime* runtime_ = nullptr;
   int64_t started_ms_;
   // 40 random hex digits drawn at startup: INFO's run_id, and master_replid as a master

@@ -324,14 +324,14 @@ def _spawn(argv, logdir):
         err.close()
 
 
-def _start_tessera(flags, timeout):
+def _start_tessera(flags, timeout, wrapper=()):
     if not os.path.exists(TESSERA_SERVER):
         pytest.fail(f"server binary {TESSERA_SERVER} not found: build it, set TESSERA_SERVER, "
                     f"or set TESSERA_TARGET=redis to validate the tests against redis-server")
     logdir = tempfile.mkdtemp(prefix="tessera-it-")
     # Every test server also listens for memcached on a free port (never 11211); a test's
     # own --memcached-port flag comes later and wins.
-    argv = [TESSERA_SERVER, "--port", "0", "--memcached-port", "auto", *flags]
+    argv = [*wrapper, TESSERA_SERVER, "--port", "0", "--memcached-port", "auto", *flags]
     proc = _spawn(argv, logdir)
     srv = Server(proc, None, "tessera", logdir, argv)
     path = os.path.join(logdir, "stdout")
@@ -394,11 +394,12 @@ def _start_redis(flags, timeout):
     pytest.fail(f"redis-server failed to start\n{last_logs}")
 
 
-def start_server(flags=(), timeout=READY_TIMEOUT):
+def start_server(flags=(), timeout=READY_TIMEOUT, wrapper=()):
+    """`wrapper`: a command that execs the server (prlimit ...); Tessera only."""
     flags = list(flags)
     if IS_REDIS:
         return _start_redis(flags, timeout)
-    return _start_tessera(flags, timeout)
+    return _start_tessera(flags, timeout, wrapper)
 
 
 # --------------------------------------------------------------------------------------
@@ -421,8 +422,8 @@ def server_factory():
     """start(flags...) -> Server with extra command-line flags; stopped after the test."""
     started = []
 
-    def start(*flags, timeout=READY_TIMEOUT):
-        srv = start_server(flags, timeout)
+    def start(*flags, timeout=READY_TIMEOUT, wrapper=()):
+        srv = start_server(flags, timeout, wrapper)
         started.append(srv)
         return srv
 

@@ -11,6 +11,7 @@ Exact protocol errors (Redis 7.0), each followed by the server closing the conne
   -ERR Protocol error: too big bulk count string
 """
 
+import os
 import socket
 import threading
 
@@ -329,6 +330,41 @@ def test_maxclients(server_factory):
     wait_until(can_connect, timeout=30, what="a slot to free up after a client left")
     for c in conns:
         c.close()
+
+
+@tessera_only  # the harness cannot wrap redis-server (Redis does the same; see open_files.h)
+def test_maxclients_is_lowered_to_what_the_open_files_limit_holds(server_factory):
+    """As Redis at startup: a limit of 400 descriptors cannot hold maxclients 10000, so the
+    server lowers maxclients, keeping its own reserve, and logs Redis's warning. Clients past
+    it get Redis's refusal while the earlier ones keep working, so the descriptors never run
+    out under the server, and CONFIG SET cannot raise maxclients past the limit."""
+    wrapper = ["prlimit", "--nofile=400:400"]
+    if os.geteuid() == 0:  # root could raise the hard limit itself: run it as nobody
+        wrapper += ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    srv = server_factory(wrapper=wrapper)
+    with srv.raw() as first:
+        maxclients = int(first.call("CONFIG", "GET", "maxclients")[1])
+        assert 0 < maxclients <= 400 - 32
+        wait_until(lambda: f"maxclients has been reduced to {maxclients}" in srv.logs(), timeout=30,
+                   what="the reduction in the log")
+        assert str(first.call("CONFIG", "SET", "maxclients", "1000")) == (
+            "ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is "
+            f"not able to handle the specified number of clients, try with {maxclients}")
+        conns, refused = [], 0
+        for _ in range(maxclients + 20):  # `first` holds one of the slots
+            c = srv.raw()
+            reply = c.call("PING")
+            if reply == "PONG":
+                conns.append(c)
+            else:
+                assert str(reply) == "ERR max number of clients reached"
+                refused += 1
+                c.close()
+        assert (len(conns), refused) == (maxclients - 1, 21)
+        for c in conns:
+            assert c.call("PING") == "PONG"
+            c.close()
+        assert first.call("PING") == "PONG"
 
 
 def test_query_buffer_limit(server_factory):
