@@ -3,14 +3,19 @@
 // Writes: send() right away; on EAGAIN, EPOLLOUT until the buffer drains.
 // One epoll instance per stage thread; a connection whose parser and replier share a thread
 // has one registration whose mask combines both interests.
+// Accepts: all pending ones per readiness; a listener whose accept lacks resources leaves the
+// set for kAcceptBackoffMs (io_backend.h).
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "runtime/connection.h"
 #include "runtime/doorbell.h"
@@ -47,6 +52,7 @@ class EpollBackend final : public IoBackend {
   }
   void remove_listener(int fd) override {
     listeners_.erase(fd);
+    std::erase_if(paused_, [fd](const PausedListener& p) { return p.fd == fd; });
     epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
   }
 
@@ -88,7 +94,13 @@ class EpollBackend final : public IoBackend {
 
   void wait(int timeout_ms) override {
     epoll_event events[kMaxEvents];
+    if (!paused_.empty()) {
+      const int64_t until_resume = std::max<int64_t>(paused_.front().resume_at_ms - monotonic_ms(), 0);
+      timeout_ms = timeout_ms < 0 ? static_cast<int>(until_resume)
+                                  : static_cast<int>(std::min<int64_t>(timeout_ms, until_resume));
+    }
     int n = epoll_wait(epfd_, events, kMaxEvents, timeout_ms);
+    resume_listeners();
     for (int i = 0; i < n; ++i) {
       int fd = static_cast<int>(events[i].data.u64);
       if (fd == doorbell_fd_) {
@@ -162,16 +174,46 @@ class EpollBackend final : public IoBackend {
     for (;;) {
       int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
+        if (accept_lacks_resources(errno)) {
+          // Level-triggered: the listener would be ready again at once. Off for a while.
+          epoll_ctl(epfd_, EPOLL_CTL_DEL, listen_fd, nullptr);
+          paused_.push_back(PausedListener{listen_fd, monotonic_ms() + kAcceptBackoffMs});
+        }
         return;
       }
       handler_.on_accept(listen_fd, fd);
     }
   }
 
+  // Listeners paused by accept_all whose backoff is over go back into the epoll set.
+  void resume_listeners() {
+    const int64_t now = monotonic_ms();
+    while (!paused_.empty() && paused_.front().resume_at_ms <= now) {
+      const int fd = paused_.front().fd;
+      paused_.erase(paused_.begin());
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.u64 = tag_fd(fd);
+      epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
+    }
+  }
+
+  static int64_t monotonic_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+  }
+
+  struct PausedListener {
+    int fd;
+    int64_t resume_at_ms;  // monotonic; paused_ is in this order (a fixed backoff)
+  };
+
   IoHandler& handler_;
   int epfd_;
   int doorbell_fd_;
   std::unordered_set<int> listeners_;
+  std::vector<PausedListener> paused_;
   std::unordered_map<int, Registration> regs_;
 };
 

@@ -11,6 +11,7 @@
 // Thread safety: an IoBackend belongs to one stage thread; all calls come from it.
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
 #include <memory>
 
@@ -49,6 +50,15 @@ class IoBackend {
   // were handled, the doorbell rang, or the timeout passed.
   virtual void wait(int timeout_ms) = 0;
 };
+
+// An accept that fails for lack of resources (no descriptor left in the process or the
+// system, no memory) would fail again at once for the connection still waiting in the
+// backlog: both backends then stop accepting on that listener for kAcceptBackoffMs instead
+// of retrying in a busy loop. The waiting clients stay in the backlog meanwhile.
+inline constexpr int kAcceptBackoffMs = 100;
+inline bool accept_lacks_resources(int err) {
+  return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
 
 enum class IoBackendKind { kIoUring, kEpoll };
 

@@ -44,7 +44,7 @@ constexpr int kBufferGroup = 0;
 // Registered-file slots per ring, at most: a socket with a larger fd uses its plain fd.
 constexpr rlim_t kMaxFixedFiles = 65536;
 
-enum Op : uint64_t { kOpRecv = 1, kOpSend = 2, kOpAccept = 3, kOpDoorbell = 4, kOpCancel = 5 };
+enum Op : uint64_t { kOpRecv = 1, kOpSend = 2, kOpAccept = 3, kOpDoorbell = 4, kOpCancel = 5, kOpAcceptLater = 6 };
 
 class UringBackend final : public IoBackend {
  public:
@@ -212,6 +212,14 @@ class UringBackend final : public IoBackend {
     io_uring_sqe_set_data64(sqe, (static_cast<uint64_t>(listen_fd) << 3) | kOpAccept);
   }
 
+  // Accepting again on `listen_fd` in kAcceptBackoffMs (accept_lacks_resources).
+  void arm_accept_later(int listen_fd) {
+    static constexpr __kernel_timespec kBackoff{0, static_cast<long long>(kAcceptBackoffMs) * 1'000'000};
+    io_uring_sqe* sqe = get_sqe();
+    io_uring_prep_timeout(sqe, const_cast<__kernel_timespec*>(&kBackoff), 0, 0);  // the kernel only reads it
+    io_uring_sqe_set_data64(sqe, (static_cast<uint64_t>(listen_fd) << 3) | kOpAcceptLater);
+  }
+
   void arm_doorbell() {
     io_uring_sqe* sqe = get_sqe();
     io_uring_prep_read(sqe, doorbell_fd_, &doorbell_value_, sizeof doorbell_value_, 0);
@@ -344,7 +352,16 @@ class UringBackend final : public IoBackend {
         handler_.on_accept(listen_fd, c.res);
       }
       const bool still_listening = std::find(listening_.begin(), listening_.end(), listen_fd) != listening_.end();
-      if (still_listening && c.res != -EBADF && c.res != -EINVAL) {
+      if (still_listening && accept_lacks_resources(-c.res)) {
+        arm_accept_later(listen_fd);
+      } else if (still_listening && c.res != -EBADF && c.res != -EINVAL) {
+        arm_accept(listen_fd);
+      }
+      return;
+    }
+    if (op == kOpAcceptLater) {  // the backoff's timeout has expired
+      int listen_fd = static_cast<int>(c.data >> 3);
+      if (std::find(listening_.begin(), listening_.end(), listen_fd) != listening_.end()) {
         arm_accept(listen_fd);
       }
       return;

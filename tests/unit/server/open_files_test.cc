@@ -6,11 +6,11 @@
 #include <doctest/doctest.h>
 
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
 
+#include "../child_process.h"
 #include "server/open_files.h"
 
 namespace tessera::server {
@@ -26,29 +26,16 @@ rlimit current_limit() {
 // (root may raise a hard limit: it drops to nobody), and returns what `fn` returned.
 template <class Fn>
 std::string in_child(rlim_t soft, rlim_t hard, Fn fn) {
-  int fds[2];
-  REQUIRE(pipe(fds) == 0);
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    close(fds[0]);
+  return test::run_in_child([&]() -> std::string {
     rlimit limit{soft, hard};
-    std::string text = setrlimit(RLIMIT_NOFILE, &limit) != 0                 ? "setrlimit failed"
-                       : geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0) ? "setuid failed"
-                                                                                    : fn();
-    (void)!write(fds[1], text.data(), text.size());
-    _exit(0);
-  }
-  close(fds[1]);
-  std::string text;
-  char buf[1024];
-  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) {
-    text.append(buf, static_cast<size_t>(n));
-  }
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return text;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+      return "setrlimit failed";
+    }
+    if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) {
+      return "setuid failed";
+    }
+    return fn();
+  });
 }
 
 std::string describe(const OpenFilesOutcome& out) {
