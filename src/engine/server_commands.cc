@@ -130,7 +130,7 @@ void command_getkeys(std::span<const std::string_view> call, protocol::ReplyWrit
     span.last = static_cast<size_t>(std::max<int64_t>(last, 0));
     span.step = static_cast<size_t>(spec->key_step);
   }
-  if (span.empty() || span.first >= call.size() || span.last < span.first) {
+  if (span.empty() || span.first >= call.size() || span.last < span.first || span.step == 0) {
     out.error("ERR Invalid arguments specified for command");
     return;
   }

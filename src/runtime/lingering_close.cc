@@ -13,9 +13,10 @@ namespace tessera::runtime {
 
 namespace {
 
-// Whether the client has closed its end. recv's 0 does not say so by itself: the parser shuts
-// the read side (SHUT_RD) to end an armed receive, and recv then also answers 0 whenever the
-// queue is empty, while the client's input still arrives. The TCP state does say it.
+// Whether the client has closed its end. recv's 0 does not say so by itself: on a socket
+// shut for reading (SHUT_RD, which CLIENT KILL and shutdown use) recv answers 0 whenever the
+// queue is empty, while the client's input still arrives. The TCP state does say it. (Such
+// sockets are closed at once rather than left to linger, but a drain need not know that.)
 bool client_closed(int fd) {
   tcp_info info{};
   socklen_t len = sizeof info;
