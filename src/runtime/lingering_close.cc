@@ -57,7 +57,9 @@ DrainResult drain_input(int fd, size_t max_bytes) {
 }
 
 LingeringSockets::~LingeringSockets() {
+  // The server is stopping: a last drain, so that what has arrived does not reset the close.
   for (const Socket& s : sockets_) {
+    drain_input(s.fd, kMaxDrainBytes);
     close(s.fd);
   }
 }

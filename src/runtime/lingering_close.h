@@ -45,7 +45,7 @@ class LingeringSockets {
   void set_max_sockets(size_t max_sockets) { max_sockets_ = max_sockets; }
   LingeringSockets(const LingeringSockets&) = delete;
   LingeringSockets& operator=(const LingeringSockets&) = delete;
-  ~LingeringSockets();  // closes whatever still lingers
+  ~LingeringSockets();  // drains and closes whatever still lingers (the server is stopping)
 
   // Takes `fd`, whose last reply has been handed to the kernel: shuts its write side and
   // closes it now if the client is already gone (or max_sockets linger), else keeps it.

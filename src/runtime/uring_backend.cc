@@ -374,8 +374,11 @@ class UringBackend final : public IoBackend {
     if (op == kOpRecv) {
       conn->recv_in_flight = false;
       conn->recv_buffer().give_back_tail(c.res > 0 ? static_cast<size_t>(c.res) : 0);
-      if (c.res == -EAGAIN || c.res == -EINTR) {
-        if (conn->reading) {
+      if (c.res == -ECANCELED || c.res == -EAGAIN || c.res == -EINTR) {
+        // As for a multishot receive: cancelled by disable_read (or interrupted).
+        if (conn->read_ending) {
+          handler_.on_recv(conn, 0);  // the parser is waiting for the receive to end
+        } else if (conn->reading) {
           enable_read(conn);
         }
         return;

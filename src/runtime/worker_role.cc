@@ -82,7 +82,8 @@ bool StageThread::run_worker() {
           }
           ran = true;
           if (active_source_ >= 0) {
-            return ran;  // waiting at the barrier
+            publish_gauges();  // the replies of this pass leave next, as below
+            return ran;        // waiting at the barrier
           }
           continue;  // start_ticket finished it and advanced the cursor
         }

@@ -103,7 +103,8 @@ std::string rewrite_config_text(std::string_view old_text, const Config& config)
   bool signed_off = false;  // the file already has the signature: appended keys go below it
   std::istringstream lines{std::string(old_text)};
   for (std::string line; std::getline(lines, line);) {
-    signed_off = signed_off || line == kSignature;
+    const bool crlf = !line.empty() && line.back() == '\r';  // a rewritten line keeps its ending
+    signed_off = signed_off || std::string_view(line).substr(0, line.size() - (crlf ? 1 : 0)) == kSignature;
     const ConfigKey* key = key_of_line(line);
     if (key == nullptr) {
       out += line;
@@ -111,7 +112,7 @@ std::string rewrite_config_text(std::string_view old_text, const Config& config)
     } else if (written.insert(key).second) {
       // The key's first line takes its current value, or stays as written ("512mb") when
       // that is what it still says.
-      out += says_current_value(*key, line, config) ? line : directive(*key, config);
+      out += says_current_value(*key, line, config) ? line : directive(*key, config) + (crlf ? "\r" : "");
       out += '\n';
     }  // a later line of the same key goes
   }
@@ -132,12 +133,13 @@ std::string rewrite_config_text(std::string_view old_text, const Config& config)
 }
 
 std::optional<std::string> rewrite_config_file(const std::string& path, const Config& config) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return std::string(std::strerror(errno));
-  }
   std::ostringstream old_text;
-  old_text << in.rdbuf();
+  std::ifstream in(path, std::ios::binary);
+  if (in) {
+    old_text << in.rdbuf();
+  } else if (errno != ENOENT) {
+    return std::string(std::strerror(errno));
+  }  // a file removed since startup is rewritten from nothing, as Redis does
   const std::string text = rewrite_config_text(old_text.str(), config);
 
   // Same directory, so the rename cannot cross file systems.
@@ -163,7 +165,8 @@ std::optional<std::string> rewrite_config_file(const std::string& path, const Co
     done += static_cast<size_t>(n);
   }
   struct stat old_mode{};
-  if (stat(path.c_str(), &old_mode) == 0 && fchmod(fd, old_mode.st_mode & 07777) != 0) {
+  const mode_t mode = stat(path.c_str(), &old_mode) == 0 ? (old_mode.st_mode & 07777) : 0644;
+  if (fchmod(fd, mode) != 0) {
     return fail(errno);
   }
   if (fsync(fd) != 0) {
@@ -178,6 +181,12 @@ std::optional<std::string> rewrite_config_file(const std::string& path, const Co
     const int error = errno;
     unlink(temp.c_str());
     return std::string(std::strerror(error));
+  }
+  // The rename itself lasts once the directory is on disk (Redis's fsyncFileDir).
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+  if (const int dir_fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir_fd >= 0) {
+    fsync(dir_fd);
+    close(dir_fd);
   }
   return std::nullopt;
 }

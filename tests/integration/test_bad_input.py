@@ -341,7 +341,8 @@ def test_maxclients_is_lowered_to_what_the_open_files_limit_holds(server_factory
     wrapper = ["prlimit", "--nofile=400:400"]
     if os.geteuid() == 0:  # root could raise the hard limit itself: run it as nobody
         wrapper += ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    srv = server_factory(wrapper=wrapper)
+    # One thread of each role: the reserve then fits well under 400 whatever the core count.
+    srv = server_factory("--parsers", "1", "--workers", "1", "--repliers", "1", wrapper=wrapper)
     with srv.raw() as first:
         maxclients = int(first.call("CONFIG", "GET", "maxclients")[1])
         assert 0 < maxclients <= 400 - 32
