@@ -134,6 +134,20 @@ struct CommandSpec {
   int stat_slot = -1;
 };
 
+// Where a call's keys are: the command's own finder, else its first/last/step positions (a
+// negative last counts from the end). Empty when the call names no key.
+inline KeySpan key_span(const CommandSpec& spec, std::span<const std::string_view> args) {
+  if (spec.find_keys != nullptr) {
+    return spec.find_keys(args);
+  }
+  const auto argc = static_cast<int64_t>(args.size());
+  const int64_t last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
+  if (spec.first_key <= 0 || spec.key_step <= 0 || last < spec.first_key) {
+    return {};
+  }
+  return KeySpan{static_cast<size_t>(spec.first_key), static_cast<size_t>(last), static_cast<size_t>(spec.key_step)};
+}
+
 // Looks a command up by name, case-insensitively. Null if unknown.
 const CommandSpec* find_command(std::string_view name);
 // Every registered command, in registration order.

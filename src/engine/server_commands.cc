@@ -121,15 +121,7 @@ void command_getkeys(std::span<const std::string_view> call, protocol::ReplyWrit
     out.error("ERR Invalid number of arguments specified for command");
     return;
   }
-  KeySpan span;
-  if (spec->find_keys != nullptr) {
-    span = spec->find_keys(call);
-  } else {
-    const int64_t last = spec->last_key < 0 ? argc + spec->last_key : spec->last_key;
-    span.first = static_cast<size_t>(spec->first_key);
-    span.last = static_cast<size_t>(std::max<int64_t>(last, 0));
-    span.step = static_cast<size_t>(spec->key_step);
-  }
+  const KeySpan span = key_span(*spec, call);
   if (span.empty() || span.first >= call.size() || span.last < span.first || span.step == 0) {
     out.error("ERR Invalid arguments specified for command");
     return;

@@ -292,20 +292,15 @@ void StageThread::route_multi_key(Connection* conn, uint64_t seq, const engine::
                                   std::span<const std::string_view> args) {
   const uint32_t workers = runtime_.topology().workers;
   const size_t argc = args.size();
-  size_t first = static_cast<size_t>(spec.first_key);
-  size_t last = spec.last_key < 0 ? argc + static_cast<size_t>(spec.last_key) : static_cast<size_t>(spec.last_key);
-  size_t step = static_cast<size_t>(spec.key_step);
-  if (spec.find_keys != nullptr) {
-    engine::KeySpan span = spec.find_keys(args);
-    if (span.empty()) {
-      // No keys (or a malformed command the handler will reject): run unsplit on worker 0.
-      enqueue_whole(0, conn, seq, spec, args, PartInfo{});
-      return;
-    }
-    first = span.first;
-    last = span.last;
-    step = span.step;
+  const engine::KeySpan span = engine::key_span(spec, args);
+  if (span.empty()) {
+    // No keys (or a malformed command the handler will reject): run unsplit on worker 0.
+    enqueue_whole(0, conn, seq, spec, args, PartInfo{});
+    return;
   }
+  const size_t first = span.first;
+  const size_t last = span.last;
+  const size_t step = span.step;
   const bool pairs = (spec.flags & engine::kKeyValuePairs) != 0;
   if (pairs && (argc - first) % 2 != 0) {
     // Found by the command itself in Redis (MSET's own check): a failed call.

@@ -220,16 +220,13 @@ void StageThread::maybe_finalize(Connection* conn) {
   if (!conn->close_pending) {
     return;
   }
-  // The read side has ended, so the replier may read the socket: while the last replies
-  // leave (each send completion calls here), then while the socket lingers.
-  if (!conn->write_failed) {
-    drain_input(conn->fd, kDrainWhileSending);
-  }
-  if (conn->in_flush_list || backend_->write_busy(conn)) {
+  if (conn->in_flush_list || backend_->write_busy(conn) || (!conn->out.empty() && !conn->write_failed)) {
+    // Replies still to leave (on_sent calls again). The read side has ended, so the replier
+    // may read the socket meanwhile; once they have left, the lingering close reads it.
+    if (!conn->write_failed) {
+      drain_input(conn->fd, kDrainWhileSending);
+    }
     return;
-  }
-  if (!conn->out.empty() && !conn->write_failed) {
-    return;  // on_sent calls again when the rest has left
   }
   runtime_.registry().remove(conn->id);
   backend_->forget(conn);

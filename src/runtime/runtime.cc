@@ -23,9 +23,7 @@ int64_t unix_time_ms() {
 
 Runtime::Runtime(const Topology& topology, engine::ServerView& server)
     : topology_(topology), server_(server), gauges_(std::make_unique<ShardGauges[]>(topology.workers)) {
-  uint32_t count = topology_.layout == ThreadLayout::kShared
-                       ? std::max({topology_.parsers, topology_.workers, topology_.repliers})
-                       : topology_.parsers + topology_.workers + topology_.repliers;
+  const uint32_t count = topology_.thread_count();
   for (uint32_t i = 0; i < count; ++i) {
     threads_.push_back(std::make_unique<StageThread>(*this, i));
   }

@@ -7,6 +7,7 @@
 // threads are const after start() or atomics.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -38,6 +39,11 @@ struct Topology {
   // Empty polls before a thread parks. Each poll is one non-blocking I/O wait.
   uint32_t spin_iterations = 0;
   size_t ring_capacity = 4096;
+
+  // Stage threads: shared, one per role index up to the largest count; dedicated, one per role.
+  uint32_t thread_count() const {
+    return layout == ThreadLayout::kShared ? std::max({parsers, workers, repliers}) : parsers + workers + repliers;
+  }
 };
 
 class Runtime final : public engine::ShardDirectory {

@@ -192,6 +192,10 @@ bool StageThread::drain_inbound() {
       }
     }
     if (shard_ && run_worker()) {
+      // INFO, memcached's stats and SCAN's shard skipping read these. Published before this
+      // pass's replies leave the thread (flush_outgoing, next), whichever way the pass ended
+      // (a ticket barrier too): a client that has a reply sees its command counted.
+      publish_gauges();
       progressed = true;
     }
     flush_outgoing();

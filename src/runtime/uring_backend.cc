@@ -325,15 +325,25 @@ class UringBackend final : public IoBackend {
       handler_.on_recv(conn, n);
       return;
     }
-    if (c.res == -ENOBUFS || c.res == -ECANCELED || c.res == -EAGAIN || c.res == -EINTR) {
-      if (conn->read_ending) {
-        handler_.on_recv(conn, 0);  // the parser is waiting for the receive to end
-      } else if (conn->reading) {
-        enable_read(conn);
-      }
+    if (c.res == -ENOBUFS || ended_without_input(c.res)) {
+      after_early_end(conn);
       return;
     }
     handler_.on_recv(conn, c.res);  // 0 = EOF, < 0 = error
+  }
+
+  // A receive that ended with neither input nor an error of the socket's own: cancelled by
+  // disable_read, or interrupted.
+  static bool ended_without_input(int res) { return res == -ECANCELED || res == -EAGAIN || res == -EINTR; }
+  // After such an end, multishot or single-shot: the parser gets the end it waits for when
+  // its read side is ending, else the receive is armed again while it still reads (a paused
+  // connection stays unarmed until enable_read).
+  void after_early_end(Connection* conn) {
+    if (conn->read_ending) {
+      handler_.on_recv(conn, 0);
+    } else if (conn->reading) {
+      enable_read(conn);
+    }
   }
   static constexpr unsigned kBatch = 256;
 
@@ -374,13 +384,8 @@ class UringBackend final : public IoBackend {
     if (op == kOpRecv) {
       conn->recv_in_flight = false;
       conn->recv_buffer().give_back_tail(c.res > 0 ? static_cast<size_t>(c.res) : 0);
-      if (c.res == -ECANCELED || c.res == -EAGAIN || c.res == -EINTR) {
-        // As for a multishot receive: cancelled by disable_read (or interrupted).
-        if (conn->read_ending) {
-          handler_.on_recv(conn, 0);  // the parser is waiting for the receive to end
-        } else if (conn->reading) {
-          enable_read(conn);
-        }
+      if (ended_without_input(c.res)) {
+        after_early_end(conn);
         return;
       }
       handler_.on_recv(conn, c.res);

@@ -82,8 +82,7 @@ bool StageThread::run_worker() {
           }
           ran = true;
           if (active_source_ >= 0) {
-            publish_gauges();  // the replies of this pass leave next, as below
-            return ran;        // waiting at the barrier
+            return ran;  // waiting at the barrier
           }
           continue;  // start_ticket finished it and advanced the cursor
         }
@@ -99,11 +98,6 @@ bool StageThread::run_worker() {
       inbox.batches.pop_front();
       inbox.cursor = 0;
     }
-  }
-  // INFO and memcached's stats read these. Publishing before this pass's replies leave the
-  // thread (flush_outgoing runs next) means a client that has a reply sees its command counted.
-  if (ran) {
-    publish_gauges();
   }
   return ran;
 }

@@ -67,32 +67,41 @@ std::string directive(const ConfigKey& key, const Config& config) {
   return line;
 }
 
-// The key a line sets, or nullptr for a comment, a blank line, an unknown key or a line
-// that no longer splits (kept as it is).
-const ConfigKey* key_of_line(std::string_view line) {
+// A line that sets a known key: the key and the values as written.
+struct Directive {
+  const ConfigKey* key = nullptr;
+  std::vector<std::string> values;
+};
+
+// The directive on `line`; no key for a comment, a blank line, an unknown key or a line that
+// no longer splits (all kept as they are).
+Directive directive_of_line(std::string_view line) {
   const size_t start = line.find_first_not_of(" \t\r\n");
   if (start == std::string_view::npos || line[start] == '#') {
-    return nullptr;
+    return {};
   }
   try {
     std::vector<std::string> args = split_config_line(line);
-    return args.empty() ? nullptr : find_config_key(args[0]);
+    const ConfigKey* key = args.empty() ? nullptr : find_config_key(args[0]);
+    if (key == nullptr) {
+      return {};
+    }
+    args.erase(args.begin());
+    return Directive{key, std::move(args)};
   } catch (const std::runtime_error&) {
-    return nullptr;
+    return {};
   }
 }
 
-// Whether `line`, a line of `key`, sets the value `config` has now.
-bool says_current_value(const ConfigKey& key, std::string_view line, const Config& config) {
-  std::vector<std::string> args = split_config_line(line);  // key_of_line split it already
-  args.erase(args.begin());
+// Whether the values written for a key set the value `config` has now.
+bool says_current_value(const Directive& written, const Config& config) {
   Config as_written = config;
   try {
-    apply_directive(as_written, std::string(key.name), args);
+    apply_directive(as_written, std::string(written.key->name), written.values);
   } catch (const std::runtime_error&) {
     return false;
   }
-  return key.render(as_written) == key.render(config);
+  return written.key->render(as_written) == written.key->render(config);
 }
 
 }  // namespace
@@ -105,14 +114,14 @@ std::string rewrite_config_text(std::string_view old_text, const Config& config)
   for (std::string line; std::getline(lines, line);) {
     const bool crlf = !line.empty() && line.back() == '\r';  // a rewritten line keeps its ending
     signed_off = signed_off || std::string_view(line).substr(0, line.size() - (crlf ? 1 : 0)) == kSignature;
-    const ConfigKey* key = key_of_line(line);
-    if (key == nullptr) {
+    const Directive found = directive_of_line(line);
+    if (found.key == nullptr) {
       out += line;
       out += '\n';
-    } else if (written.insert(key).second) {
+    } else if (written.insert(found.key).second) {
       // The key's first line takes its current value, or stays as written ("512mb") when
       // that is what it still says.
-      out += says_current_value(*key, line, config) ? line : directive(*key, config) + (crlf ? "\r" : "");
+      out += says_current_value(found, config) ? line : directive(*found.key, config) + (crlf ? "\r" : "");
       out += '\n';
     }  // a later line of the same key goes
   }

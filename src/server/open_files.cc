@@ -21,9 +21,7 @@ constexpr int64_t kFdsPerThread = 3;       // ring or epoll, doorbell eventfd, a
 }  // namespace
 
 int64_t reserved_descriptors(const runtime::Topology& topology) {
-  const int64_t threads = topology.layout == runtime::ThreadLayout::kShared
-                              ? std::max({topology.parsers, topology.workers, topology.repliers})
-                              : topology.parsers + topology.workers + topology.repliers;
+  const int64_t threads = topology.thread_count();
   const auto lingering = static_cast<int64_t>(runtime::LingeringSockets::per_thread(topology.repliers)) *
                          static_cast<int64_t>(topology.repliers);
   return kRedisReservedFds + threads * kFdsPerThread + lingering;
