@@ -2,6 +2,7 @@
 // They run on the connection's parser thread (routing kConnection) and change its
 // SessionState, so the change applies in stream order to every command pipelined after.
 #include <algorithm>
+#include <cstdint>
 #include <iterator>
 #include <optional>
 #include <string>
@@ -113,6 +114,10 @@ void select_command(CommandContext& ctx) {
   auto index = parse_int64(ctx.args[1]);
   if (!index) {
     ctx.reply.error(err::kNotInteger);
+    return;
+  }
+  if (*index < INT32_MIN || *index > INT32_MAX) {
+    ctx.reply.error(err::kNotInt32);
     return;
   }
   if (*index < 0 || *index >= kDatabases) {

@@ -19,6 +19,9 @@ inline constexpr std::string_view kIncrFloatNanInf = "ERR increment would produc
 inline constexpr std::string_view kNoSuchKey = "ERR no such key";
 inline constexpr std::string_view kInvalidExpire = "ERR invalid expire time in '%s' command";
 inline constexpr std::string_view kDbIndexOutOfRange = "ERR DB index is out of range";
+// An integer argument Redis reads as a C int (getIntFromObjectOrReply).
+inline constexpr std::string_view kNotInt32 =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
 inline constexpr std::string_view kStringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 inline constexpr std::string_view kOffsetOutOfRange = "ERR offset is out of range";
 inline constexpr std::string_view kInvalidCursor = "ERR invalid cursor";

@@ -127,7 +127,9 @@ void set_generic(CommandContext& ctx, const SetOptions& opts, std::string_view v
     } else {
       ctx.reply.null();
     }
-  } else if (opts.flags & (kOptNx | kOptXx)) {
+  } else if (opts.flags & (kOptNx | kOptXx | kOptKeepTtl)) {
+    // KEEPTTL needs it too: the lookup deletes a key whose time has passed, whose expiry
+    // must not be kept for the new value (it would be born expired).
     existing = lookup_write(ctx, 1);
   }
   const bool found = static_cast<bool>(existing);

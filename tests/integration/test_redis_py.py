@@ -478,6 +478,8 @@ def test_flushdb_flushall_select(server):
     assert err_of(a.execute_command, "SELECT", "99") == "DB index is out of range"
     assert err_of(a.execute_command, "SELECT", "-1") == "DB index is out of range"
     assert err_of(a.execute_command, "SELECT", "abc") == "value is not an integer or out of range"
+    assert (err_of(a.execute_command, "SELECT", "2147483648")
+            == "value is out of range, value must between -2147483648 and 2147483647")
     assert err_of(a.execute_command, "FLUSHDB", "BOGUS") == "syntax error"
 
 

@@ -107,6 +107,16 @@ TEST_CASE("SET expiry options and their combination errors") {
   // An absolute time in the past stores an already-expired key.
   CHECK(s.run({"set", "k", "v", "pxat", "1"}) == "OK");
   CHECK(s.run({"get", "k"}) == "(nil)");
+  // KEEPTTL on a key whose time has passed keeps nothing: the key was already gone.
+  CHECK(s.run({"set", "k", "v", "pxat", "1"}) == "OK");
+  CHECK(s.run({"set", "k", "v2", "keepttl"}) == "OK");
+  CHECK(s.run({"get", "k"}) == "\"v2\"");
+  CHECK(s.run({"pttl", "k"}) == "(integer) -1");
+  CHECK(s.run({"set", "k", "v", "pxat", std::to_string(test::kStartMs + 30)}) == "OK");
+  s.now_ms += 30;
+  CHECK(s.run({"set", "k", "v3", "keepttl", "get"}) == "(nil)");
+  CHECK(s.run({"pttl", "k"}) == "(integer) -1");
+  s.now_ms -= 30;
 
   CHECK(s.run({"set", "k", "v", "ex", "10", "px", "5"}) == kSyntax);
   CHECK(s.run({"set", "k", "v", "ex", "10", "exat", "5"}) == kSyntax);
