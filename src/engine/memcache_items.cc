@@ -87,15 +87,14 @@ core::ItemView ensure_cas(CommandContext& ctx, std::string_view key, uint64_t ha
   if (item.cas() != 0) {
     return item;
   }
-  core::KeyTable& t = table(ctx);
-  write_value(t, key, hash, item, item.expire_at_ms(), with_fresh_cas(ctx, item));
-  return t.find(key, hash, ctx.now_ms);
+  renew_cas(ctx, key, hash, item, item.marks());
+  return table(ctx).find(key, hash, ctx.now_ms);
 }
 
-void renew_cas(CommandContext& ctx, std::string_view key, uint64_t hash, core::ItemView item) {
+void renew_cas(CommandContext& ctx, std::string_view key, uint64_t hash, core::ItemView item,
+               uint8_t marks) {
   core::KeyTable& t = table(ctx);
-  const uint8_t marks = item.marks();
-  write_value(t, key, hash, item, item.expire_at_ms(), with_fresh_cas(ctx, item));
+  write_value(t, key, hash, item, item.expire_at_ms(), with_fresh_cas(ctx, item));  // clears marks
   if (marks != 0) {
     t.add_marks(key, hash, marks, ctx.now_ms);
   }
@@ -111,7 +110,13 @@ StoreOutcome store_item(CommandContext& ctx, const StoreRequest& request, uint64
   if ((request.mode == StoreMode::kAppend || request.mode == StoreMode::kPrepend) && !existing) {
     return StoreOutcome::kNotStored;  // memcached checks this before any CAS it was given
   }
-  if (request.compare_cas) {
+  if (request.mode == StoreMode::kAdd) {
+    // memcached's add never compares a CAS it was given: it stores a missing key and
+    // refuses an existing one.
+    if (existing) {
+      return StoreOutcome::kNotStored;
+    }
+  } else if (request.compare_cas) {
     if (!existing) {
       return StoreOutcome::kNotFound;
     }
@@ -120,7 +125,7 @@ StoreOutcome store_item(CommandContext& ctx, const StoreRequest& request, uint64
       return StoreOutcome::kExists;
     }
   }
-  if ((request.mode == StoreMode::kAdd && existing) || (request.mode == StoreMode::kReplace && !existing)) {
+  if (request.mode == StoreMode::kReplace && !existing) {
     return StoreOutcome::kNotStored;
   }
   core::ItemMeta meta{request.client_flags, request.new_cas, stored_now(ctx)};
@@ -143,8 +148,12 @@ StoreOutcome store_item(CommandContext& ctx, const StoreRequest& request, uint64
   } else {
     const Expiry expiry = to_expiry(request.exptime, ctx.now_ms);
     if (expiry.expired) {
-      // Stored and already expired: memcached's reply is STORED and the key is gone.
+      // Stored and already expired: memcached's reply is STORED (with the CAS the item
+      // got) and the key is gone.
       t.erase(key, hash, ctx.now_ms);
+      if (stored_cas != nullptr) {
+        *stored_cas = meta.cas;
+      }
       return StoreOutcome::kStored;
     }
     t.set(key, hash, request.data, expiry.at_ms, core::TtlPolicy::kReplace, meta);
@@ -191,13 +200,26 @@ ArithOutcome arith_item(CommandContext& ctx, const ArithRequest& request, uint64
   } else if (!protocol::detail::safe_strtoull(item.raw_value(), value)) {
     return ArithOutcome::kNonNumeric;
   }
+  char old_text[kInt64TextMax];
+  const size_t old_len = is_int ? format_int64(old_text, item.int_value()) : item.raw_value().size();
   if (request.increment) {
     value += request.delta;  // wraps, as memcached's does
   } else {
     value = request.delta > value ? 0 : value - request.delta;
   }
+  // memcached rewrites a number no longer than the text it replaces in place, so the item
+  // keeps its access record (h, l) and meta marks; a longer number is a new item. (memcached
+  // also pads the shorter number with spaces, "10" decr 1 being "9 "; Tessera stores the
+  // number, which Redis's INCR and GET then read as one: a documented difference.)
+  char buf[kInt64TextMax];
+  const bool in_place = format_uint64(buf, value) <= old_len;
+  const uint8_t marks = in_place ? item.marks() : 0;
   store_number(t, key, hash, value, item.expire_at_ms(),
-               core::ItemMeta{item.client_flags(), request.new_cas, stored_now(ctx)});
+               core::ItemMeta{item.client_flags(), request.new_cas,
+                              in_place ? item.access() : stored_now(ctx)});
+  if (marks != 0) {
+    t.add_marks(key, hash, marks, ctx.now_ms);
+  }
   result = value;
   return ArithOutcome::kDone;
 }

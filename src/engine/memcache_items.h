@@ -48,12 +48,14 @@ core::ItemView fetch_counted(CommandContext& ctx, std::string_view key, uint64_t
 core::ItemView peek_counted(CommandContext& ctx, std::string_view key, uint64_t hash);
 // The access record a memcached store gives its new item: stored now, not fetched.
 core::ItemAccess stored_now(const CommandContext& ctx);
-// Gives `item` a CAS unique if it has none, keeping the rest of its metadata; returns the
-// (refreshed) view. The view passed in is invalid afterwards.
+// Gives `item` a CAS unique if it has none, keeping the rest of its metadata and its meta
+// marks (a win token out, stale); returns the (refreshed) view. The view passed in is invalid afterwards.
 core::ItemView ensure_cas(CommandContext& ctx, std::string_view key, uint64_t hash, core::ItemView item);
 // Gives `item` a fresh CAS unique (its value changed in memcached's eyes: md I), keeping its
-// value, flags, access record, expiry and meta marks. The view passed in is invalid afterwards.
-void renew_cas(CommandContext& ctx, std::string_view key, uint64_t hash, core::ItemView item);
+// value, flags, access record and expiry; its meta marks afterwards are `marks`. The view
+// passed in is invalid afterwards.
+void renew_cas(CommandContext& ctx, std::string_view key, uint64_t hash, core::ItemView item,
+               uint8_t marks);
 // The value of a stored item as bytes; `scratch` holds an int's decimal text.
 std::string_view item_value(core::ItemView item, std::string& scratch);
 

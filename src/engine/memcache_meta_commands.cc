@@ -1,8 +1,9 @@
 // memcached's meta commands over the shared keyspace, as memcached 1.6.18 answers them:
 // mg (get), ms (set), md (delete), ma (arithmetic), me (debug). Return flags are echoed in
 // request order (O opaque, k key, b, c cas, f flags, s size, t ttl, h, l; ms reports only
-// O k c, md O k, ma O k c t, as memcached 1.6.18); q drops what
-// memcached's quiet mode drops (mg: EN; ms, md, ma: HD); errors are never dropped.
+// O k c, md O k, ma O k c t, as memcached 1.6.18); t reports the TTL as memcached's in-order
+// walk of T and N leaves it at t's place. q drops what memcached's quiet mode drops (mg: EN;
+// ms, md: HD; ma: HD and VA, except the reply of a vivifying ma); errors are never dropped.
 //
 // Stale-while-revalidate, as memcached: mg N creates a missing item (empty, TTL N) and hands
 // out a win token (W); mg R hands one out when the TTL left is below R; md I and ms I (with
@@ -18,6 +19,8 @@
 // memcached fetch, which reports h0 l0.
 //
 // Called on the data worker that owns the key; database 0 is the memcached keyspace.
+#include <optional>
+#include <span>
 #include <string>
 
 #include "engine/memcache_commands.h"
@@ -46,7 +49,53 @@ struct ItemFacts {
   int64_t ttl = -1;
   bool fetched = false;      // h
   int64_t idle_seconds = 0;  // l
+  // memcached walks a request's flags in order: T sets the item's TTL where it appears, and
+  // so does N on the item the request vivified (which starts with none); t reports the TTL
+  // as it stands at its place ("t T50" the old one, "T50 t" the new one). `ttl` above is
+  // the TTL before the first of them; these are the TTLs T and N set (seconds, -1 none).
+  std::optional<int64_t> touch_ttl;
+  std::optional<int64_t> vivify_ttl;
 };
+
+// The TTL, in seconds, that memcached reports for an item given this exptime (-1: none, or
+// already expired).
+int64_t reported_ttl(const CommandContext& ctx, int64_t exptime) {
+  const Expiry expiry = to_expiry(exptime, ctx.now_ms);
+  return expiry.expired ? -1 : remaining_seconds(expiry.at_ms, ctx.now_ms);
+}
+
+// mg R's test, made where R stands among the flags (after any T before it): whether the
+// item has an expiry and less than `recache_ttl` seconds of it are left. A T in the past
+// leaves an expiry of 0 seconds (a win); T0 leaves none.
+bool recache_due(const CommandContext& ctx, const MemcacheParams& p, core::ItemView item) {
+  int64_t expire_at_ms = item.expire_at_ms();
+  for (std::string_view token : memcache_meta_tokens(ctx, p)) {
+    if (token[0] == 'R') {
+      break;
+    }
+    if (token[0] == 'T') {
+      const Expiry expiry = to_expiry(p.exptime, ctx.now_ms);
+      expire_at_ms = expiry.expired ? ctx.now_ms : expiry.at_ms;
+    }
+  }
+  if (expire_at_ms == core::kNoExpiry) {
+    return false;
+  }
+  return remaining_seconds(expire_at_ms, ctx.now_ms) < p.recache_ttl;
+}
+
+// Whether the vivify TTL (N) is the one an item keeps: in flag order, N comes after every T.
+bool vivify_ttl_last(std::span<const std::string_view> tokens) {
+  bool last = false;
+  for (std::string_view token : tokens) {
+    if (token[0] == 'N') {
+      last = true;
+    } else if (token[0] == 'T') {
+      last = false;
+    }
+  }
+  return last;
+}
 
 // The return flags a command reports, as memcached 1.6.18: mg all of them; ms, md and ma
 // ignore the ones that describe the stored item (ma keeps t).
@@ -63,7 +112,13 @@ std::string_view reported_flags(MemcacheCommand command) {
 void append_return_flags(std::string& out, std::span<const std::string_view> tokens, std::string_view key,
                          const MemcacheParams& p, const ItemFacts& facts) {
   const std::string_view reported = reported_flags(p.command);
+  int64_t ttl = facts.ttl;
   for (std::string_view token : tokens) {
+    if (token[0] == 'T' && facts.touch_ttl) {
+      ttl = *facts.touch_ttl;
+    } else if (token[0] == 'N' && facts.vivify_ttl) {
+      ttl = *facts.vivify_ttl;
+    }
     if (reported.find(token[0]) == std::string_view::npos) {
       continue;
     }
@@ -92,7 +147,7 @@ void append_return_flags(std::string& out, std::span<const std::string_view> tok
         break;
       case 't':
         if (facts.found) {
-          protocol::append_meta_flag_signed(out, 't', facts.ttl);
+          protocol::append_meta_flag_signed(out, 't', ttl);
         }
         break;
       case 'h':
@@ -123,7 +178,7 @@ ItemFacts facts_of(const CommandContext& ctx, core::ItemView item, core::ItemAcc
 }
 
 // Writes a meta reply unless quiet mode drops it (`keep` overrides: memcached 1.6.18 sends
-// the HD of an autovivifying ma even in quiet mode).
+// the reply of an autovivifying ma even in quiet mode).
 void reply_meta(CommandContext& ctx, const MemcacheParams& p, MetaCode code, const std::string_view* value,
                 const ItemFacts& facts, bool keep = false, std::string_view marks = {}) {
   if (p.noreply && !keep && protocol::meta_quiet_drops(p.command, code)) {
@@ -160,6 +215,7 @@ void meta_get(CommandContext& ctx) {
     access = item.access();
   }
   bool win = false;
+  bool vivified = false;
   bool vivified_expired = false;
   if (!item) {
     stats.count(MemcacheCounter::kGetMisses);
@@ -179,6 +235,7 @@ void meta_get(CommandContext& ctx) {
     t.add_marks(key, hash, core::kMarkWinSent, ctx.now_ms);
     item = t.find(key, hash, ctx.now_ms);
     win = true;
+    vivified = true;
   } else {
     stats.count(MemcacheCounter::kGetHits);
   }
@@ -187,8 +244,7 @@ void meta_get(CommandContext& ctx) {
   const bool token_out = (marks & core::kMarkWinSent) != 0;
   const bool stale = (marks & core::kMarkStale) != 0;
   if (!win && !token_out) {
-    const int64_t ttl = remaining_seconds(item.expire_at_ms(), ctx.now_ms);
-    win = stale || (p.has('R') && ttl >= 0 && ttl < p.recache_ttl);
+    win = stale || (p.has('R') && recache_due(ctx, p, item));
     if (win) {
       t.add_marks(key, hash, core::kMarkWinSent, ctx.now_ms);
     }
@@ -199,12 +255,15 @@ void meta_get(CommandContext& ctx) {
     item = ensure_cas(ctx, key, hash, item);
   }
   ItemFacts facts = facts_of(ctx, item, access);
+  if (vivified) {
+    facts.ttl = -1;
+    facts.vivify_ttl = reported_ttl(ctx, p.vivify_ttl);
+  }
   if (p.has('T')) {
     // The item is answered even when T expires it (memcached applies T to the fetched item).
     stats.count(MemcacheCounter::kCmdTouch);
     stats.count(MemcacheCounter::kTouchHits);
-    const Expiry expiry = to_expiry(p.exptime, ctx.now_ms);
-    facts.ttl = expiry.expired ? -1 : remaining_seconds(expiry.at_ms, ctx.now_ms);
+    facts.touch_ttl = reported_ttl(ctx, p.exptime);
   }
   // The reply copies the value before T may rewrite or remove the item.
   if (p.has('v')) {
@@ -214,7 +273,7 @@ void meta_get(CommandContext& ctx) {
   } else {
     reply_meta(ctx, p, MetaCode::kHd, nullptr, facts, false, mark_flags);
   }
-  if (p.has('T')) {
+  if (p.has('T') && !(vivified && vivify_ttl_last(memcache_meta_tokens(ctx, p)))) {
     touch_item(ctx, key, hash, p.exptime);
   }
   if (vivified_expired) {
@@ -238,12 +297,21 @@ void meta_set(CommandContext& ctx) {
   bool invalidate = false;
   int64_t old_expiry = core::kNoExpiry;
   uint8_t old_marks = 0;
-  if (p.has('C')) {
+  // memcached compares a C token as its `cas` command does in set and replace mode, where
+  // C0 matches nothing; in append and prepend mode C0 means no CAS, and add ignores C.
+  const bool joins = request.mode == StoreMode::kAppend || request.mode == StoreMode::kPrepend;
+  if (p.has('C') && !(joins && p.cas_unique == 0)) {
     request.compare_cas = p.cas_unique;
     // I: a CAS older than the item's still stores, but the new value is stale: it keeps
-    // the old item's expiry and win token, as memcached's does.
-    if (p.has('I')) {
+    // the old item's expiry and win token, as memcached's does. Only in set and replace
+    // mode, and C0 is older than nothing.
+    if (p.has('I') && !joins && p.cas_unique != 0) {
       core::ItemView existing = table(ctx).find(key_arg(ctx), key_hash(ctx), ctx.now_ms);
+      if (existing) {
+        // An item without a CAS changed after every CAS handed out for it: give it its
+        // own now, which is newer than all of them (memcached's always is).
+        existing = ensure_cas(ctx, key_arg(ctx), key_hash(ctx), existing);
+      }
       invalidate = existing && p.cas_unique < existing.cas();
       if (invalidate) {
         request.compare_cas.reset();
@@ -260,9 +328,11 @@ void meta_set(CommandContext& ctx) {
     t.set_expiry(key_arg(ctx), key_hash(ctx), old_expiry, ctx.now_ms);
     t.add_marks(key_arg(ctx), key_hash(ctx), static_cast<uint8_t>(old_marks | core::kMarkStale), ctx.now_ms);
   }
+  // ms reports `c` whatever the outcome, as memcached does: the new CAS, or 0 when
+  // nothing was stored (NS, EX, NF). It reports no other fact of the item.
   ItemFacts facts;
-  facts.found = outcome == StoreOutcome::kStored;
-  facts.cas = cas;
+  facts.found = true;
+  facts.cas = outcome == StoreOutcome::kStored ? cas : 0;
   switch (outcome) {
     case StoreOutcome::kStored: reply_meta(ctx, p, MetaCode::kHd, nullptr, facts); return;
     case StoreOutcome::kNotStored: reply_meta(ctx, p, MetaCode::kNs, nullptr, facts); return;
@@ -289,9 +359,9 @@ void meta_delete(CommandContext& ctx) {
   }
   if (p.has('I')) {
     // Invalidate: the item stays, marked stale, with a new CAS (so a writer holding the old
-    // one is now "older", see ms I) and a new TTL if T is given.
-    renew_cas(ctx, key, hash, item);
-    t.add_marks(key, hash, core::kMarkStale, ctx.now_ms);
+    // one is now "older", see ms I) and a new TTL if T is given. A win token already out is
+    // taken back, so that the next mg wins (as memcached clears ITEM_TOKEN_SENT).
+    renew_cas(ctx, key, hash, item, core::kMarkStale);
     if (p.has('T')) {
       touch_item(ctx, key, hash, p.exptime);
     }
@@ -311,7 +381,7 @@ void meta_arith(CommandContext& ctx) {
   ArithRequest request;
   request.increment = increment;
   request.delta = p.delta;
-  if (p.has('C')) {
+  if (p.has('C') && p.cas_unique != 0) {  // memcached's ma takes C0 as no CAS
     request.compare_cas = p.cas_unique;
   }
   request.new_cas = p.new_cas;
@@ -343,7 +413,13 @@ void meta_arith(CommandContext& ctx) {
       break;
   }
   stats.count(increment ? MemcacheCounter::kIncrHits : MemcacheCounter::kDecrHits);
-  if (p.has('T')) {
+  // The TTL before this request's T and N (a vivified item starts with none), then T and N
+  // in flag order (ItemFacts).
+  int64_t ttl_before = -1;
+  if (core::ItemView item = t.find(key, hash, ctx.now_ms); item && !vivified) {
+    ttl_before = remaining_seconds(item.expire_at_ms(), ctx.now_ms);
+  }
+  if (p.has('T') && !(vivified && vivify_ttl_last(memcache_meta_tokens(ctx, p)))) {
     touch_item(ctx, key, hash, p.exptime);
   }
   ItemFacts facts;
@@ -354,11 +430,18 @@ void meta_arith(CommandContext& ctx) {
     facts = facts_of(ctx, item);
   }
   facts.found = true;
+  facts.ttl = ttl_before;
+  if (p.has('T')) {
+    facts.touch_ttl = reported_ttl(ctx, p.exptime);
+  }
+  if (vivified) {
+    facts.vivify_ttl = reported_ttl(ctx, p.vivify_ttl);
+  }
   char buf[kInt64TextMax];
   const std::string_view number(buf, format_uint64(buf, result));
   facts.size = number.size();
   if (p.has('v')) {
-    reply_meta(ctx, p, MetaCode::kVa, &number, facts);
+    reply_meta(ctx, p, MetaCode::kVa, &number, facts, vivified);
   } else {
     reply_meta(ctx, p, MetaCode::kHd, nullptr, facts, vivified);
   }

@@ -132,8 +132,9 @@ bool meta_quiet_drops(MemcacheCommand command, MetaCode code) {
       return code == MetaCode::kEn;
     case MemcacheCommand::kMetaSet:
     case MemcacheCommand::kMetaDelete:
-    case MemcacheCommand::kMetaArithmetic:
       return code == MetaCode::kHd;
+    case MemcacheCommand::kMetaArithmetic:
+      return code == MetaCode::kHd || code == MetaCode::kVa;  // also the value (ma v)
     default:
       return false;
   }

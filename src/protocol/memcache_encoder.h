@@ -53,7 +53,8 @@ enum class MetaCode : uint8_t { kHd, kVa, kEn, kNf, kNs, kEx, kMn };
 
 std::string_view meta_code_text(MetaCode code);
 // Whether quiet mode (q) drops this reply, as memcached 1.6.18 does: mg drops EN (misses),
-// ms, md and ma drop HD (success without value); NF, NS, EX, VA and errors are always sent.
+// ms and md drop HD (success), ma drops HD and VA (success, with or without the value);
+// NF, NS, EX, mg's VA and errors are always sent.
 bool meta_quiet_drops(MemcacheCommand command, MetaCode code);
 
 // Meta reply in pieces: begin_meta (or begin_meta_value for "VA <size>"), then return flags

@@ -90,7 +90,8 @@ TEST_CASE("incr and decr as memcached: wrap, floor at zero, non-numeric") {
   MemcacheHarness mc;
   mc.send("set n 4 0 2\r\n10\r\n");
   CHECK(mc.send("incr n 5\r\ndecr n 100\r\n") == "15\r\n0\r\n");
-  CHECK(mc.send("get n\r\n") == "VALUE n 4 1\r\n0\r\nEND\r\n");  // flags kept
+  // Flags kept; a shorter number is stored as the number (memcached pads it with spaces).
+  CHECK(mc.send("get n\r\n") == "VALUE n 4 1\r\n0\r\nEND\r\n");
   mc.send("set big 0 0 20\r\n18446744073709551615\r\n");
   CHECK(mc.send("incr big 2\r\n") == "1\r\n");
   mc.send("set huge 0 0 19\r\n9223372036854775807\r\n");
@@ -163,6 +164,21 @@ TEST_CASE("meta get, set, delete and return flags") {
   CHECK(mc.send("ms a 1 q\r\nz\r\nmn\r\n") == "MN\r\n");
   CHECK(mc.send("ms a 1 ME\r\nz\r\nms new 1 MR\r\nz\r\nms a 2 MA\r\n!!\r\nmg a v\r\n") ==
         "NS\r\nNS\r\nHD\r\nVA 3\r\nz!!\r\n");
+  // ms reports c whatever the outcome: 0 when nothing was stored (memcached 1.6.18).
+  CHECK(mc.send("ms a 1 ME c k\r\nz\r\nms nope 1 C5 c\r\nz\r\nms a 1 C5 c O2\r\nz\r\n") ==
+        "NS c0 ka\r\nNF c0\r\nEX c0 O2\r\n");
+  // Add mode ignores a CAS: it stores a missing key and refuses an existing one (NS, not EX).
+  CHECK(mc.send("ms fresh 1 ME C999\r\nz\r\nms fresh 1 ME C999\r\ny\r\nmg fresh v\r\n") ==
+        "HD\r\nNS\r\nVA 1\r\nz\r\n");
+  // C0 matches nothing in set and replace mode; append, prepend and ma take it as no CAS.
+  CHECK(mc.send("ms z 1\r\nv\r\nms z 1 C0\r\nw\r\nms z 1 MR C0\r\nw\r\nms z 1 MA C0\r\na\r\n"
+                "ms z 1 MP C0\r\np\r\nmg z v\r\n") == "HD\r\nEX\r\nEX\r\nHD\r\nHD\r\nVA 3\r\npva\r\n");
+  CHECK(mc.send("ms n 1\r\n5\r\nma n C0 v\r\n") == "HD\r\nVA 1\r\n6\r\n");
+  // Stored already expired: HD with the CAS the item got, and the key is gone.
+  const std::string expired = mc.send("ms gone 1 T-1 c\r\nz\r\nmg gone v\r\n");
+  CHECK(expired.starts_with("HD c"));
+  CHECK(!expired.starts_with("HD c0\r\n"));
+  CHECK(expired.ends_with("\r\nEN\r\n"));
   CHECK(mc.send("md a q\r\nmd a\r\nmn\r\n") == "NF\r\nMN\r\n");
 }
 
@@ -177,7 +193,11 @@ TEST_CASE("meta h and l: fetched since stored, seconds since the last access") {
   CHECK(mc.send("get a\r\nmg a h l v\r\n") == "VALUE a 0 1\r\nx\r\nEND\r\nVA 1 h1 l0\r\nx\r\n");
   // touch, gat, gets and binary-free stores: touch fetches; every store starts over.
   CHECK(mc.send("set t 0 0 1\r\nx\r\ntouch t 100\r\nmg t h\r\n") == "STORED\r\nTOUCHED\r\nHD h1\r\n");
-  CHECK(mc.send("set n 0 0 1\r\n5\r\nmg n h\r\nincr n 1\r\nmg n h\r\n") == "STORED\r\nHD h0\r\n6\r\nHD h0\r\n");
+  // incr rewrites a number no longer than before in place, keeping the record (memcached
+  // does so unless another reference holds the item, e.g. an unsent reply of a pipeline);
+  // a longer number is a new item.
+  CHECK(mc.send("set n 0 0 1\r\n5\r\nmg n h\r\nincr n 1\r\nmg n h\r\n") == "STORED\r\nHD h0\r\n6\r\nHD h1\r\n");
+  CHECK(mc.send("incr n 10\r\nmg n h\r\n") == "16\r\nHD h0\r\n");
   CHECK(mc.send("append n 0 0 1\r\n7\r\nmg n h\r\nmd n I\r\nmg n h\r\n") ==
         "STORED\r\nHD h0\r\nHD\r\nHD h1 X W\r\n");
   // A vivified item: this mg is its first fetch.
@@ -201,6 +221,39 @@ TEST_CASE("meta stale-while-revalidate: N vivifies, R recaches, I invalidates") 
   mc.send("mg i c\r\n");
   CHECK(mc.send("md i I\r\nms i 1 I C" + old_cas + "\r\nb\r\nmg i v t\r\n") == "HD\r\nHD\r\nVA 1 t100 X W\r\nb\r\n");
   CHECK(mc.send("ms i 1 I C999999\r\nc\r\n") == "EX\r\n");
+  // ms I with the CAS of a value since replaced (which has no CAS yet): that CAS is older.
+  const std::string given = mc.send("ms s 1 c\r\na\r\n");
+  REQUIRE(given.starts_with("HD c"));
+  CHECK(mc.send("ms s 1\r\nb\r\nms s 1 I C" + given.substr(4, given.size() - 6) + "\r\nc\r\nmg s v\r\n") ==
+        "HD\r\nHD\r\nVA 1 X W\r\nc\r\n");
+  // I applies in set and replace mode only, and C0 is older than nothing.
+  const std::string t = mc.send("ms t 1 c\r\na\r\n");
+  const std::string t_cas = t.substr(4, t.size() - 6);
+  CHECK(mc.send("ms t 1\r\nb\r\nms t 1 I C0\r\nx\r\nms t 1 MA I C" + t_cas + "\r\nx\r\nmg t v\r\n") ==
+        "HD\r\nEX\r\nEX\r\nVA 1\r\nb\r\n");
+  // md I takes back a win token already out: the next mg wins again.
+  CHECK(mc.send("mg w N30\r\nmd w I\r\nmg w\r\nmg w\r\n") == "HD W\r\nHD\r\nHD X W\r\nHD Z X\r\n");
+  // Handing out a CAS (gets, mg c) keeps the marks: the token stays out.
+  CHECK(mc.send("mg n N30\r\ngets n\r\nmg n\r\n").ends_with("END\r\nHD Z\r\n"));
+  CHECK(mc.send("mg p N30\r\nmg p c\r\nmg p\r\n").ends_with(" Z\r\nHD Z\r\n"));
+}
+
+TEST_CASE("meta T and N apply in flag order, and t reports the TTL at its place") {
+  MemcacheHarness mc;
+  // A vivified item has no TTL until N: t before N reports -1.
+  CHECK(mc.send("mg a t N1000\r\nmg a t\r\n") == "HD t-1 W\r\nHD t1000 Z\r\n");
+  // N then T: T is the TTL kept; T then N: N is.
+  CHECK(mc.send("mg b N1000 t T50\r\nmg b t\r\n") == "HD t1000 W\r\nHD t50 Z\r\n");
+  CHECK(mc.send("mg c T50 t N1000\r\nmg c t\r\n") == "HD t50 W\r\nHD t1000 Z\r\n");
+  // On a stored item, t before T reports the TTL it had.
+  CHECK(mc.send("ms d 1 T100\r\nx\r\nmg d t T60\r\nmg d t\r\n") == "HD\r\nHD t100\r\nHD t60\r\n");
+  CHECK(mc.send("ms n 1 T100\r\n5\r\nma n t T50\r\nma n T60 t\r\n") == "HD\r\nHD t100\r\nHD t60\r\n");
+  CHECK(mc.send("ma m t N1000 T50\r\nmg m t\r\nma m2 N1000 t\r\n") == "HD t-1\r\nHD t50\r\nHD t1000\r\n");
+  // R tests the TTL left where it stands: after a T before it, not after one behind it.
+  CHECK(mc.send("ms x 1 T1000\r\nv\r\nmg x R30 T10\r\nms x 1 T1000\r\nv\r\nmg x T10 R30\r\n") ==
+        "HD\r\nHD\r\nHD\r\nHD W\r\n");
+  CHECK(mc.send("ms y 1\r\nv\r\nmg y T-1 R30\r\nms z 1\r\nv\r\nmg z T0 R30\r\n") ==
+        "HD\r\nHD W\r\nHD\r\nHD\r\n");
 }
 
 TEST_CASE("meta cas: c returns, C compares, E sets") {
@@ -217,6 +270,8 @@ TEST_CASE("meta arithmetic") {
   CHECK(mc.send("ma n\r\n") == "NF\r\n");
   CHECK(mc.send("ma n N0 J7 v\r\nma n v t\r\nma n MD D100 v\r\n") == "VA 1\r\n7\r\nVA 1 t-1\r\n8\r\nVA 1\r\n0\r\n");
   CHECK(mc.send("ma n q D5\r\nmn\r\nmg n v\r\n") == "MN\r\nVA 1\r\n5\r\n");
+  // Quiet mode drops ma's value too, but not the reply of a vivifying ma.
+  CHECK(mc.send("ma n q v\r\nma fresh q v N0 J3\r\nmn\r\nmg n v\r\n") == "VA 1\r\n3\r\nMN\r\nVA 1\r\n6\r\n");
   mc.send("set s 0 0 1\r\nx\r\n");
   CHECK(mc.send("ma s\r\n") == "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n");
 }

@@ -86,6 +86,7 @@ TEST_CASE("memcache meta quiet mode drops") {
   CHECK(meta_quiet_drops(MemcacheCommand::kMetaDelete, MetaCode::kHd));
   CHECK_FALSE(meta_quiet_drops(MemcacheCommand::kMetaDelete, MetaCode::kNf));
   CHECK(meta_quiet_drops(MemcacheCommand::kMetaArithmetic, MetaCode::kHd));
+  CHECK(meta_quiet_drops(MemcacheCommand::kMetaArithmetic, MetaCode::kVa));
   CHECK_FALSE(meta_quiet_drops(MemcacheCommand::kMetaArithmetic, MetaCode::kNf));
   CHECK_FALSE(meta_quiet_drops(MemcacheCommand::kMetaNoop, MetaCode::kMn));
 }
