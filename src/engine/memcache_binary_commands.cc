@@ -116,6 +116,11 @@ void bin_store(CommandContext& ctx) {
   request.exptime = exptime_of(p.exptime);
   if (p.cas != 0) {
     request.compare_cas = p.cas;
+    // memcached turns a set, add or replace carrying a CAS into its `cas` command: the key
+    // must exist with that CAS, whatever the opcode (append and prepend only compare it).
+    if (request.mode == StoreMode::kAdd || request.mode == StoreMode::kReplace) {
+      request.mode = StoreMode::kSet;
+    }
   }
   uint64_t cas = 0;
   switch (store_item(ctx, request, &cas)) {

@@ -260,6 +260,8 @@ def run(tessera_port, memcached_port, count, seed, pipeline=1):
                 diffs.append((i, batch, t, m))
                 for c in conns:  # start both from the same (empty) state again
                     c.exchange([b"flush_all\r\n"])
+                    c.cas_ids.clear()
+                    c.key_cas.clear()
             i += len(batch)
         keys = " ".join(KEYS).encode()
         t, m = (c.exchange([b"gets " + keys + b"\r\n", b"mg " + keys.split()[0] + b" t v f\r\n"])
@@ -282,15 +284,17 @@ def format_diffs(diffs, limit=10):
     return "\n".join(lines)
 
 
-def main():
+def main(run_stream=None, format_stream=None):
+    """TESSERA_MC_PORT MEMCACHED_PORT [COUNT] [SEED] [PIPELINE]; also the binary runner's."""
+    run_stream, format_stream = run_stream or run, format_stream or format_diffs
     tport, mport = int(sys.argv[1]), int(sys.argv[2])
     count = int(sys.argv[3]) if len(sys.argv) > 3 else 10000
     seed = int(sys.argv[4]) if len(sys.argv) > 4 else 1
     pipeline = int(sys.argv[5]) if len(sys.argv) > 5 else 1
-    diffs = run(tport, mport, count, seed, pipeline)
+    diffs = run_stream(tport, mport, count, seed, pipeline)
     print(f"{count} requests, seed {seed}, pipeline {pipeline}: {len(diffs)} differences")
     if diffs:
-        print(format_diffs(diffs))
+        print(format_stream(diffs))
     return 1 if diffs else 0
 
 

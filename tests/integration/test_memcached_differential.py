@@ -1,6 +1,7 @@
 """Tessera's memcached listener and Debian's memcached 1.6.18 given the same random text and
-meta protocol stream answer byte for byte the same (memcached_diff.py says what is generated
-and what is compared coarsely).
+meta protocol stream answer byte for byte the same, and so do they for a binary protocol
+stream (memcached_diff.py and memcached_binary_diff.py say what is generated and what is
+compared coarsely).
 
 The reference memcached runs without its LRU crawler and maintainer threads: a reference
 they hold on an item makes memcached store an incr/decr result as a new item instead of
@@ -11,6 +12,7 @@ MEMCACHED_PORT COUNT SEED PIPELINE` against two running servers replays the stre
 
 import pytest
 
+import memcached_binary_diff
 import memcached_diff
 from conftest import tessera_only
 from test_memcached import start_memcached
@@ -34,4 +36,13 @@ def test_same_replies_as_memcached(server, reference, seed, pipeline):
     diffs = memcached_diff.run(server.memcache_port, reference.port, REQUESTS, seed, pipeline)
     assert not diffs, (f"seed {seed}: {len(diffs)} differences\n"
                        + memcached_diff.format_diffs(diffs))
+    server.assert_alive()
+
+
+@pytest.mark.parametrize("seed,pipeline", [(1, 1), (5, 20)])
+def test_same_binary_responses_as_memcached(server, reference, seed, pipeline):
+    diffs = memcached_binary_diff.run(server.memcache_port, reference.port, REQUESTS, seed,
+                                      pipeline)
+    assert not diffs, (f"seed {seed}: {len(diffs)} differences\n"
+                       + memcached_binary_diff.format_diffs(diffs))
     server.assert_alive()

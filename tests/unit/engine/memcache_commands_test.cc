@@ -314,6 +314,20 @@ TEST_CASE("binary protocol: set, get, getk miss, quiet get, incr, add conflict")
   CHECK(binary_status(reply) == 0x02);
   CHECK(reply.substr(24) == "Data exists for key.");
 
+  // ADD and REPLACE carrying a CAS are memcached's `cas`: a missing key is "Not found", a
+  // present one is compared (and replaced on a match, also by ADD).
+  CHECK(binary_status(mc.send(binary_packet(0x02, "fresh", flags_exp, "v", 0, 77))) == 0x01);
+  CHECK(binary_status(mc.send(binary_packet(0x03, "fresh", flags_exp, "v", 0, 77))) == 0x01);
+  CHECK(binary_status(mc.send(binary_packet(0x02, "k", flags_exp, "v", 0, 12345))) == 0x02);
+  reply = mc.send(binary_packet(0x01, "k", flags_exp, "value"));
+  const std::string k_cas = reply.substr(16, 8);
+  uint64_t k_cas_value = 0;
+  for (char c : k_cas) {
+    k_cas_value = (k_cas_value << 8) | static_cast<unsigned char>(c);
+  }
+  CHECK(binary_status(mc.send(binary_packet(0x02, "k", flags_exp, "added", 0, k_cas_value))) == 0);
+  CHECK(mc.send(binary_packet(0x00, "k")).substr(28) == "added");
+
   // APPEND/PREPEND on a missing key: "Not stored." even with a CAS (memcached checks the key
   // first); on a present key a wrong CAS is "Data exists for key.".
   CHECK(binary_status(mc.send(binary_packet(0x0e, "missing", {}, "v", 0, 5))) == 0x05);
