@@ -97,6 +97,25 @@ bool vivify_ttl_last(std::span<const std::string_view> tokens) {
   return last;
 }
 
+// Sets what t reports of a request's T and N (ItemFacts) for an item it found or, when
+// `vivified`, created; the item's facts were taken before T applies.
+void note_ttl_flags(const CommandContext& ctx, const MemcacheParams& p, bool vivified, ItemFacts& facts) {
+  if (vivified) {
+    facts.ttl = -1;
+    facts.vivify_ttl = reported_ttl(ctx, p.vivify_ttl);
+  }
+  if (p.has('T')) {
+    facts.touch_ttl = reported_ttl(ctx, p.exptime);
+  }
+}
+
+// Applies T to the item, unless the request vivified it and N comes after T (N's TTL stands).
+void apply_touch(CommandContext& ctx, const MemcacheParams& p, bool vivified) {
+  if (p.has('T') && !(vivified && vivify_ttl_last(memcache_meta_tokens(ctx, p)))) {
+    touch_item(ctx, key_arg(ctx), key_hash(ctx), p.exptime);
+  }
+}
+
 // The return flags a command reports, as memcached 1.6.18: mg all of them; ms, md and ma
 // ignore the ones that describe the stored item (ma keeps t).
 std::string_view reported_flags(MemcacheCommand command) {
@@ -255,15 +274,11 @@ void meta_get(CommandContext& ctx) {
     item = ensure_cas(ctx, key, hash, item);
   }
   ItemFacts facts = facts_of(ctx, item, access);
-  if (vivified) {
-    facts.ttl = -1;
-    facts.vivify_ttl = reported_ttl(ctx, p.vivify_ttl);
-  }
+  note_ttl_flags(ctx, p, vivified, facts);
   if (p.has('T')) {
     // The item is answered even when T expires it (memcached applies T to the fetched item).
     stats.count(MemcacheCounter::kCmdTouch);
     stats.count(MemcacheCounter::kTouchHits);
-    facts.touch_ttl = reported_ttl(ctx, p.exptime);
   }
   // The reply copies the value before T may rewrite or remove the item.
   if (p.has('v')) {
@@ -273,9 +288,7 @@ void meta_get(CommandContext& ctx) {
   } else {
     reply_meta(ctx, p, MetaCode::kHd, nullptr, facts, false, mark_flags);
   }
-  if (p.has('T') && !(vivified && vivify_ttl_last(memcache_meta_tokens(ctx, p)))) {
-    touch_item(ctx, key, hash, p.exptime);
-  }
+  apply_touch(ctx, p, vivified);
   if (vivified_expired) {
     t.erase(key, hash, ctx.now_ms);
   }
@@ -300,12 +313,13 @@ void meta_set(CommandContext& ctx) {
   // memcached compares a C token as its `cas` command does in set and replace mode, where
   // C0 matches nothing; in append and prepend mode C0 means no CAS, and add ignores C.
   const bool joins = request.mode == StoreMode::kAppend || request.mode == StoreMode::kPrepend;
-  if (p.has('C') && !(joins && p.cas_unique == 0)) {
+  if (p.has('C') && !(joins && p.cas_unique == 0)) {  // (store_item ignores it in add mode)
     request.compare_cas = p.cas_unique;
     // I: a CAS older than the item's still stores, but the new value is stale: it keeps
     // the old item's expiry and win token, as memcached's does. Only in set and replace
     // mode, and C0 is older than nothing.
-    if (p.has('I') && !joins && p.cas_unique != 0) {
+    if (p.has('I') && (request.mode == StoreMode::kSet || request.mode == StoreMode::kReplace) &&
+        p.cas_unique != 0) {
       core::ItemView existing = table(ctx).find(key_arg(ctx), key_hash(ctx), ctx.now_ms);
       if (existing) {
         // An item without a CAS changed after every CAS handed out for it: give it its
@@ -413,15 +427,8 @@ void meta_arith(CommandContext& ctx) {
       break;
   }
   stats.count(increment ? MemcacheCounter::kIncrHits : MemcacheCounter::kDecrHits);
-  // The TTL before this request's T and N (a vivified item starts with none), then T and N
-  // in flag order (ItemFacts).
-  int64_t ttl_before = -1;
-  if (core::ItemView item = t.find(key, hash, ctx.now_ms); item && !vivified) {
-    ttl_before = remaining_seconds(item.expire_at_ms(), ctx.now_ms);
-  }
-  if (p.has('T') && !(vivified && vivify_ttl_last(memcache_meta_tokens(ctx, p)))) {
-    touch_item(ctx, key, hash, p.exptime);
-  }
+  // The facts are the item's before T applies, as memcached reports them even when T
+  // expires it; t then follows T and N in flag order (ItemFacts).
   ItemFacts facts;
   if (core::ItemView item = t.find(key, hash, ctx.now_ms)) {
     if (p.has('c')) {
@@ -430,13 +437,8 @@ void meta_arith(CommandContext& ctx) {
     facts = facts_of(ctx, item);
   }
   facts.found = true;
-  facts.ttl = ttl_before;
-  if (p.has('T')) {
-    facts.touch_ttl = reported_ttl(ctx, p.exptime);
-  }
-  if (vivified) {
-    facts.vivify_ttl = reported_ttl(ctx, p.vivify_ttl);
-  }
+  note_ttl_flags(ctx, p, vivified, facts);
+  apply_touch(ctx, p, vivified);
   char buf[kInt64TextMax];
   const std::string_view number(buf, format_uint64(buf, result));
   facts.size = number.size();

@@ -21,10 +21,11 @@ Used by test_memcached_differential.py; by hand, against two listening servers:
 
 import random
 import re
-import socket
 import struct
 import sys
 import time
+
+import memcached_diff
 
 HEADER = struct.Struct(">BBHBBHIIQ")  # magic opcode keylen extlen datatype vbucket/status body opaque cas
 MARK_OPAQUE = 0x5E5E5E5E
@@ -91,22 +92,8 @@ class Generator:
         return (op, b"", extras, b"", 0, opaque)
 
 
-class Conn:
-    """One server's connection; renames CAS uniques and remembers each key's last."""
-
-    def __init__(self, port, timeout=10.0):
-        self.port = port
-        self.timeout = timeout
-        self.cas_ids = {}
-        self.key_cas = {}
-        self._connect()
-
-    def _connect(self):
-        self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=self.timeout)
-        self.buf = b""
-
-    def close(self):
-        self.sock.close()
+class Conn(memcached_diff.ServerConn):
+    """A binary protocol connection; renames CAS uniques as integers."""
 
     def _take(self, n):
         while len(self.buf) < n:
@@ -178,8 +165,7 @@ def run(tessera_port, memcached_port, count, seed, pipeline=1):
                 diffs.append((i, batch, t, m))
                 for c in conns:  # start both from the same (empty) state again
                     c.exchange([flush])
-                    c.cas_ids.clear()
-                    c.key_cas.clear()
+                    c.forget_cas()
             i += len(batch)
     finally:
         for c in conns:
@@ -199,5 +185,4 @@ def format_diffs(diffs, limit=10):
 
 
 if __name__ == "__main__":
-    import memcached_diff
     sys.exit(memcached_diff.main(run, format_diffs))

@@ -149,8 +149,9 @@ class Generator:
         return self.meta()
 
 
-class Conn:
-    """One server's connection; renames its CAS uniques and remembers each key's last."""
+class ServerConn:
+    """One server's connection (reopened after the server closes it) and the state that
+    renames its CAS uniques: their first-appearance ids and each key's last CAS."""
 
     def __init__(self, port, timeout=10.0):
         self.port = port
@@ -165,6 +166,15 @@ class Conn:
 
     def close(self):
         self.sock.close()
+
+    def forget_cas(self):
+        """After a flush that resynchronises the two servers: number CAS uniques afresh."""
+        self.cas_ids.clear()
+        self.key_cas.clear()
+
+
+class Conn(ServerConn):
+    """A text/meta protocol connection; renames its CAS uniques as bytes."""
 
     def _cas_id(self, raw, key):
         if key is not None:
@@ -260,8 +270,7 @@ def run(tessera_port, memcached_port, count, seed, pipeline=1):
                 diffs.append((i, batch, t, m))
                 for c in conns:  # start both from the same (empty) state again
                     c.exchange([b"flush_all\r\n"])
-                    c.cas_ids.clear()
-                    c.key_cas.clear()
+                    c.forget_cas()
             i += len(batch)
         keys = " ".join(KEYS).encode()
         t, m = (c.exchange([b"gets " + keys + b"\r\n", b"mg " + keys.split()[0] + b" t v f\r\n"])

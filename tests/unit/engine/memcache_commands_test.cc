@@ -249,6 +249,10 @@ TEST_CASE("meta T and N apply in flag order, and t reports the TTL at its place"
   CHECK(mc.send("ms d 1 T100\r\nx\r\nmg d t T60\r\nmg d t\r\n") == "HD\r\nHD t100\r\nHD t60\r\n");
   CHECK(mc.send("ms n 1 T100\r\n5\r\nma n t T50\r\nma n T60 t\r\n") == "HD\r\nHD t100\r\nHD t60\r\n");
   CHECK(mc.send("ma m t N1000 T50\r\nmg m t\r\nma m2 N1000 t\r\n") == "HD t-1\r\nHD t50\r\nHD t1000\r\n");
+  // A T that expires the item still reports the item it applied to (its CAS).
+  const std::string expired = mc.send("ma m2 T-1 c v\r\nmg m2 v\r\n");
+  CHECK(expired.starts_with("VA 1 c"));
+  CHECK(expired.ends_with("\r\n1\r\nEN\r\n"));  // and the item is gone
   // R tests the TTL left where it stands: after a T before it, not after one behind it.
   CHECK(mc.send("ms x 1 T1000\r\nv\r\nmg x R30 T10\r\nms x 1 T1000\r\nv\r\nmg x T10 R30\r\n") ==
         "HD\r\nHD\r\nHD\r\nHD W\r\n");
