@@ -21,6 +21,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -41,6 +42,7 @@ struct KeyTable::Impl {
   static constexpr size_t kGrowNum = 3;  // growth factor 3/2
   static constexpr size_t kGrowDen = 2;
   static constexpr size_t kMigrateGroupsPerStep = 8;
+  static constexpr size_t kMigrateAhead = 16;  // prefetch distance in entries (8-32 measure alike)
   static constexpr size_t kRandomTries = 32;
   static constexpr size_t kGreedyDoubleLimit = size_t{1} << 20;  // Redis's SDS_MAX_PREALLOC
   static constexpr unsigned __int128 kHashSpaceEnd = static_cast<unsigned __int128>(1) << 64;
@@ -215,19 +217,36 @@ struct KeyTable::Impl {
     return item::choose_layout(flags, key.size(), v.bytes.size());
   }
 
+  // Moves the next kMigrateGroupsPerStep old groups' entries into the live index. Each
+  // entry's hash is recomputed from its item's key, and the items lie anywhere in the
+  // arena: the step lists its slots first, then moves them with the item kMigrateAhead
+  // entries on already prefetched, so the cache misses overlap instead of following one
+  // another. Read one at a time, they were half of a growing table's insert time
+  // (bench_key_table BM_SetInsert1M: 270 -> 155 ms per 1M inserts; prefetching all of a
+  // step's items at once gained half as much).
   void migrate_step() {
     if (!migrating()) {
       return;
     }
     size_t end = std::min(old.groups(), migrate_next + kMigrateGroupsPerStep);
+    std::array<size_t, kMigrateGroupsPerStep * SlotIndex::kGroupSize> slots;
+    size_t n = 0;
     for (size_t g = migrate_next; g < end; ++g) {
       for (uint32_t m = old.match_full(g); m != 0; m &= m - 1) {
-        size_t slot = g * SlotIndex::kGroupSize + static_cast<size_t>(__builtin_ctz(m));
-        uint32_t h = old.handle(slot);
-        item::Decoded d = item::decode(item_at(h));
-        live.insert(hash_key({reinterpret_cast<const char*>(d.key), d.key_len}), h);
-        old.erase(slot);
+        slots[n++] = g * SlotIndex::kGroupSize + static_cast<size_t>(__builtin_ctz(m));
       }
+    }
+    for (size_t i = 0; i < std::min(n, kMigrateAhead); ++i) {
+      __builtin_prefetch(item_at(old.handle(slots[i])));
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kMigrateAhead < n) {
+        __builtin_prefetch(item_at(old.handle(slots[i + kMigrateAhead])));
+      }
+      uint32_t h = old.handle(slots[i]);
+      item::Decoded d = item::decode(item_at(h));
+      live.insert(hash_key({reinterpret_cast<const char*>(d.key), d.key_len}), h);
+      old.erase(slots[i]);
     }
     migrate_next = end;
     if (migrate_next == old.groups()) {
