@@ -222,8 +222,8 @@ struct KeyTable::Impl {
   // arena: the step lists its slots first, then moves them with the item kMigrateAhead
   // entries on already prefetched, so the cache misses overlap instead of following one
   // another. Read one at a time, they were half of a growing table's insert time
-  // (bench_key_table BM_SetInsert1M: 270 -> 155 ms per 1M inserts; prefetching all of a
-  // step's items at once gained half as much).
+  // (bench_key_table BM_SetInsert1M, bench/results/migrate_prefetch.txt; prefetching all
+  // of a step's items at once gained about half as much).
   void migrate_step() {
     if (!migrating()) {
       return;

@@ -145,43 +145,13 @@ class Conn(memcached_diff.ServerConn):
 def run(tessera_port, memcached_port, count, seed, pipeline=1):
     """Send `count` random requests to both servers, `pipeline` per write; return the
     differences as (index, requests, tessera responses, memcached responses)."""
-    gen = Generator(seed)
-    conns = [Conn(tessera_port), Conn(memcached_port)]
     flush = (FLUSH, b"", b"", b"", 0, 1)
-    diffs = []
-    try:
-        for c in conns:
-            c.exchange([flush])
-        i = 0
-        while i < count:
-            batch = [gen.request() for _ in range(min(pipeline, count - i))]
-            t, m = [], []
-            for name, c, out in (("tessera", conns[0], t), ("memcached", conns[1], m)):
-                try:
-                    out += c.exchange(batch)
-                except (ConnectionError, OSError) as e:
-                    raise AssertionError(f"#{i} {batch!r}: {name}: {e!r}") from e
-            if t != m:
-                diffs.append((i, batch, t, m))
-                for c in conns:  # start both from the same (empty) state again
-                    c.exchange([flush])
-                    c.forget_cas()
-            i += len(batch)
-    finally:
-        for c in conns:
-            c.close()
-    return diffs
+    return memcached_diff.compare_stream([Conn(tessera_port), Conn(memcached_port)],
+                                         Generator(seed), count, pipeline, flush)
 
 
 def format_diffs(diffs, limit=10):
-    lines = []
-    for i, batch, t, m in diffs[:limit]:
-        lines.append(f"#{i} {batch!r}"[:600])
-        lines.append(f"  tessera:   {t!r}"[:600])
-        lines.append(f"  memcached: {m!r}"[:600])
-    if len(diffs) > limit:
-        lines.append(f"... {len(diffs) - limit} more")
-    return "\n".join(lines)
+    return memcached_diff.format_diffs(diffs, limit, render=lambda batch: batch)
 
 
 if __name__ == "__main__":

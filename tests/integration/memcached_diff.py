@@ -253,41 +253,58 @@ class Conn(ServerConn):
                       else b"t~%d" % round(int(m.group(1)), -2), flags)
 
 
-def run(tessera_port, memcached_port, count, seed, pipeline=1):
-    """Send `count` random requests to both servers, `pipeline` per write; return the
-    differences as (index, requests, tessera reply, memcached reply)."""
-    gen = Generator(seed)
-    conns = [Conn(tessera_port), Conn(memcached_port)]
+def compare_stream(conns, gen, count, pipeline, flush, final=None):
+    """The loop both memcached runners share: `count` requests from gen.request(),
+    `pipeline` per exchange, to Tessera's and memcached's connection (in that order). After
+    a difference both are sent `flush` and rename CAS uniques afresh, so they go on from the
+    same (empty) state. `final`, if given, is one more exchange, compared too. Returns the
+    differences as (index, requests, tessera answer, memcached answer)."""
     diffs = []
     try:
         for c in conns:
-            c.exchange([b"flush_all\r\n"])
+            c.exchange([flush])
         i = 0
         while i < count:
             batch = [gen.request() for _ in range(min(pipeline, count - i))]
-            t, m = (c.exchange(batch) for c in conns)
+            answers = []
+            for name, c in zip(("tessera", "memcached"), conns):
+                try:
+                    answers.append(c.exchange(batch))
+                except (ConnectionError, OSError) as e:
+                    raise AssertionError(f"#{i} {batch!r}: {name}: {e!r}") from e
+            t, m = answers
             if t != m:
                 diffs.append((i, batch, t, m))
-                for c in conns:  # start both from the same (empty) state again
-                    c.exchange([b"flush_all\r\n"])
+                for c in conns:
+                    c.exchange([flush])
                     c.forget_cas()
             i += len(batch)
-        keys = " ".join(KEYS).encode()
-        t, m = (c.exchange([b"gets " + keys + b"\r\n", b"mg " + keys.split()[0] + b" t v f\r\n"])
-                for c in conns)
-        if t != m:
-            diffs.append((count, [b"<final state>"], t, m))
+        if final is not None:
+            t, m = (c.exchange(final) for c in conns)
+            if t != m:
+                diffs.append((count, [b"<final state>"], t, m))
     finally:
         for c in conns:
             c.close()
     return diffs
 
 
-def format_diffs(diffs, limit=10):
+def run(tessera_port, memcached_port, count, seed, pipeline=1):
+    """Send `count` random requests to both servers, `pipeline` per write; return the
+    differences as (index, requests, tessera reply, memcached reply)."""
+    keys = " ".join(KEYS).encode()
+    final = [b"gets " + keys + b"\r\n", b"mg " + keys.split()[0] + b" t v f\r\n"]
+    return compare_stream([Conn(tessera_port), Conn(memcached_port)], Generator(seed), count,
+                          pipeline, b"flush_all\r\n", final)
+
+
+def format_diffs(diffs, limit=10, render=b"".join):
+    """The first `limit` differences, each request batch shown as render(batch)."""
     lines = []
     for i, batch, t, m in diffs[:limit]:
-        lines.append(f"#{i} {b''.join(batch)[:400]!r}\n  tessera:   {t[:400]!r}\n"
-                     f"  memcached: {m[:400]!r}")
+        lines.append(f"#{i} {render(batch)!r}"[:600])
+        lines.append(f"  tessera:   {t!r}"[:600])
+        lines.append(f"  memcached: {m!r}"[:600])
     if len(diffs) > limit:
         lines.append(f"... {len(diffs) - limit} more")
     return "\n".join(lines)
